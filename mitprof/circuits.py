@@ -54,6 +54,11 @@ class Workload:
 # ---------------------------------------------------------------- translation
 
 
+def qubit_index(q: Any) -> int:
+    """The index of a canonical LineQubit."""
+    return int(q.x)
+
+
 def _mod(e: float, period: float = 2.0) -> float:
     r = float(e) % period
     return 0.0 if np.isclose(r, period) else r
@@ -110,7 +115,9 @@ def is_clifford(circuit: cirq.Circuit) -> bool:
     return True
 
 
-def to_qiskit(circuit: cirq.Circuit, n_qubits: int, noise_channels: bool = True) -> qiskit.QuantumCircuit:
+def to_qiskit(
+    circuit: cirq.Circuit, n_qubits: int, noise_channels: bool = True
+) -> qiskit.QuantumCircuit:
     """Exact gate-by-gate translation of a canonical (possibly noisy) Cirq circuit.
 
     Depolarizing channels become Aer depolarizing errors in Aer's parameterisation
@@ -188,13 +195,13 @@ def from_qiskit(qc: qiskit.QuantumCircuit, name: str = "circuit") -> cirq.Circui
 def _compact_qubits(circuit: cirq.Circuit, n: int, name: str) -> cirq.Circuit:
     import cirq
 
-    used = {q.x for q in circuit.all_qubits()}  # type: ignore[attr-defined]
+    used = {qubit_index(q) for q in circuit.all_qubits()}
     if not circuit.all_qubits():
         raise SpecError(f"{name}: circuit has no gates")
     if used != set(range(n)):
         idle = sorted(set(range(n)) - used)
         raise SpecError(f"{name}: qubits {idle} have no gates; remove idle qubits from the circuit")
-    return circuit.transform_qubits(lambda q: cirq.LineQubit(q.x))
+    return circuit.transform_qubits(lambda q: cirq.LineQubit(qubit_index(q)))
 
 
 def from_cirq(circuit: cirq.Circuit, name: str = "circuit") -> cirq.Circuit:
@@ -218,15 +225,13 @@ def from_cirq(circuit: cirq.Circuit, name: str = "circuit") -> cirq.Circuit:
             raise SpecError(f"{name}: operation {op} is not unitary and cannot be lowered")
         try:
             n, a = gate_name(op)
-            if a is None:
-                getattr(qc, n)(*[q.x for q in op.qubits])
-            else:
-                getattr(qc, n)(a, *[q.x for q in op.qubits])
+            qs = [qubit_index(q) for q in op.qubits]
+            getattr(qc, n)(*qs) if a is None else getattr(qc, n)(a, *qs)
             continue
         except SpecError:
             pass
         # Qiskit is little-endian: reverse the qubit list to keep Cirq's matrix meaning.
-        qc.append(UnitaryGate(cirq.unitary(op)), [q.x for q in reversed(op.qubits)])
+        qc.append(UnitaryGate(cirq.unitary(op)), [qubit_index(q) for q in reversed(op.qubits)])
     return from_qiskit(qc, name)
 
 
@@ -255,7 +260,11 @@ def load_qasm(path: str | Path) -> tuple[cirq.Circuit, str | None]:
     except ImportError as exc:
         raise SpecError(f"{path}: OpenQASM 3 support needs an extra package: {exc}") from None
     except Exception as exc:
-        msg = " ".join(str(exc).split())
+        msg = " ".join(str(exc).split()).strip("'\"")
+        loc = re.search(r"<input>:(\d+),(\d+):\s*", msg)
+        if loc:
+            msg = msg[loc.end():].strip("'\"")
+            raise SpecError(f"{path}, line {loc.group(1)}: malformed OpenQASM: {msg}") from None
         raise SpecError(f"{path}: malformed OpenQASM: {msg}") from None
     m = _QASM_OBS.search(text)
     return from_qiskit(qc, str(path)), (m.group(1) if m else None)

@@ -153,8 +153,10 @@ def profile(
         layer = first.estimate.strategy.circuit_layer
         details: dict[str, Any] = {"rounds": len({id(j) for j in first.estimate.history})}
         if isinstance(layer, ZNE):
-            details.update(scale_factors=list(layer.scales), factory=layer.factory,
+            details.update(scale_factors=list(layer.used_scales), factory=layer.factory,
                            fold=layer.fold)
+            if layer.error:
+                details["error"] = layer.error
         if isinstance(layer, PEC):
             details.update(gamma=layer.gamma, samples=layer.n_samples(layer.gamma),
                            unrepresented_operations=layer.unrepresented, model=layer.model)
@@ -196,7 +198,7 @@ def environment() -> dict[str, Any]:
     import platform
     from importlib.metadata import version
 
-    pkgs = {}
+    pkgs: dict[str, str | None] = {}
     for p in ("mitprof", "mitiq", "qiskit", "qiskit-aer", "cirq-core", "numpy"):
         try:
             pkgs[p] = version(p)

@@ -173,9 +173,8 @@ def exact_expectation(state: np.ndarray, obs: PauliSum, density: bool = False) -
     qubits = cirq.LineQubit.range(obs.n_qubits)
     total = 0.0
     for coeff, spec in obs.terms:
-        ps = cirq.PauliString(
-            {q: getattr(cirq, ch) for q, ch in zip(qubits, spec) if ch != "I"}, coefficient=coeff
-        )
+        paulis = {q: getattr(cirq, ch) for q, ch in zip(qubits, spec, strict=True) if ch != "I"}
+        ps: cirq.PauliString = cirq.PauliString(paulis, coefficient=coeff)
         qmap = {q: i for i, q in enumerate(qubits)}
         if density:
             total += float(np.real(ps.expectation_from_density_matrix(state, qmap)))

@@ -26,7 +26,7 @@ import numpy as np
 from .circuits import NOISELESS
 from .errors import SpecError
 from .noise import Noise
-from .observables import MeasurementGroup, PauliSum
+from .observables import MeasurementGroup
 
 
 @dataclass
@@ -121,6 +121,15 @@ def _floats(text: str, what: str) -> list[float]:
         raise SpecError(f"{what} {text!r} must be numbers joined by '-', e.g. 1-2-3") from None
 
 
+def _shot_list(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    shots = _floats(text, "shot_list")
+    if any(s < 1 or not s.is_integer() for s in shots):
+        raise SpecError(f"shot_list {text!r} must be positive integers")
+    return tuple(int(s) for s in shots)
+
+
 def _int(text: str | None, what: str, default: int, low: int = 1) -> int:
     if text is None:
         return default
@@ -173,8 +182,11 @@ class ZNE(CircuitLayer):
     order: int = 2
     shot_list: tuple[int, ...] | None = None
     steps: int = 5
+    error: str | None = None
     # adaptive state (adaexp only)
     _ada: Any = field(default=None, repr=False)
+    _next_scale: float = 1.0
+    used_scales: list[float] = field(default_factory=list)  # adaexp: scales chosen so far
 
     def __post_init__(self) -> None:
         if self.factory not in FACTORIES:
@@ -182,6 +194,8 @@ class ZNE(CircuitLayer):
         if self.fold not in FOLDS:
             raise SpecError(f"unknown fold {self.fold!r}; valid: {', '.join(FOLDS)}")
         self.adaptive = self.factory == "adaexp"
+        if not self.adaptive:
+            self.used_scales = list(self.scales)
         if self.adaptive:
             if self.steps < 4:
                 raise SpecError("zne factory=adaexp needs steps >= 4")
@@ -223,9 +237,10 @@ class ZNE(CircuitLayer):
             if self._ada is None:
                 from mitiq.zne.inference import AdaExpFactory
 
-                self._ada = (AdaExpFactory(steps=self.steps, scale_factor=2.0), logicals)
-            scale = self._ada[0].next()["scale_factor"]
-            return [[method(c, scale)] for c in logicals]
+                self._ada = AdaExpFactory(steps=self.steps, scale_factor=2.0)
+                self._next_scale = 1.0
+            self.used_scales.append(self._next_scale)
+            return [[method(c, self._next_scale)] for c in logicals]
         return [construct_circuits(c, list(self.scales), method) for c in logicals]
 
     def shots_for(self, index: int, shots: int) -> int:
@@ -249,19 +264,26 @@ class ZNE(CircuitLayer):
             return float(inf.PolyExpFactory.extrapolate(s, totals, self.order))
 
     def combine(self, values: list[list[float]]) -> float:
+        from mitiq.zne.inference import ExtrapolationError
+
         totals = [float(sum(col)) for col in zip(*values, strict=True)]
-        if self.adaptive:
-            factory = self._ada[0]
-            factory.push({"scale_factor": factory.next()["scale_factor"]}, totals[0])
-            if not factory.is_converged():
-                return float("nan")
+        try:
+            if not self.adaptive:
+                return self.extrapolate(totals)
+            self._ada.push({"scale_factor": self._next_scale}, totals[0])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return float(factory.reduce())
-        return self.extrapolate(totals)
+                if not self._ada.is_converged():
+                    self._next_scale = float(self._ada.next()["scale_factor"])
+                    return float("nan")
+                return float(self._ada.reduce())
+        except (ExtrapolationError, ValueError, np.linalg.LinAlgError) as exc:
+            self.error = f"extrapolation failed: {exc}"
+            return float("nan")
 
     def done(self) -> bool:
-        return not self.adaptive or (self._ada is not None and self._ada[0].is_converged())
+        return (not self.adaptive or self.error is not None
+                or (self._ada is not None and self._ada.is_converged()))
 
 
 @dataclass
@@ -444,9 +466,9 @@ class REM(RawReadout):
             zeros = cal_bits[0]
             mats = []
             for q in measured:
-                ones = cal_bits[-1] if self.calibration == "tensored" else cal_bits[1 + q]
+                ones_bits = cal_bits[-1] if self.calibration == "tensored" else cal_bits[1 + q]
                 p01 = float(zeros[:, q].mean())
-                p10 = float(1.0 - ones[:, q].mean())
+                p10 = float(1.0 - ones_bits[:, q].mean())
                 mats.append(np.array([[1 - p01, p10], [p01, 1 - p10]]))
             inv = generate_tensored_inverse_confusion_matrix(len(measured), mats)
         self._inverses[measured] = inv
@@ -555,8 +577,7 @@ def build_strategy(spec: StrategySpec) -> Strategy:
                 scales=tuple(_floats(o("scale") or "1-2-3", "ZNE scale")),
                 fold=(o("fold") or "global").lower(),
                 order=_int(o("order"), "order", 2),
-                shot_list=tuple(int(x) for x in _floats(o("shot_list"), "shot_list"))
-                if o("shot_list") else None,
+                shot_list=_shot_list(o("shot_list")),
                 steps=_int(o("steps"), "steps", 5),
             )
         elif part == "pec":

@@ -1,0 +1,123 @@
+"""The `mitprof` command: thin click commands over library calls.
+
+Only click and the standard library are imported at start-up; every command
+imports what it needs, so `mitprof --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .errors import MitprofError
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input becomes one `error: ...` line on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MitprofError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo("error: out of memory; reduce the number of qubits or shots", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def _readout(value: str | None) -> float | tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        parts = [float(x) for x in value.split(",")]
+    except ValueError:
+        raise click.BadParameter("give P or P01,P10 (numbers)") from None
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        return (parts[0], parts[1])
+    raise click.BadParameter("give P or P01,P10")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mitprof")
+def main() -> None:
+    """Profile the cost of quantum error mitigation (ZNE, PEC, readout correction)."""
+
+
+@main.command()
+@click.argument("circuit")
+@click.option("--observable", "-o", help="Pauli string or weighted sum, e.g. 0.5*ZZII+0.5*IIZZ.")
+@click.option("--backend", "-b", default="aer", show_default=True, help="aer or cirq.")
+@click.option("--noise", "-n", "noise", default=0.01, show_default=True, type=float,
+              help="2-qubit depolarizing probability (Cirq convention).")
+@click.option("--p1", type=float, help="1-qubit depolarizing probability [default: noise/10].")
+@click.option("--readout", help="Readout error P or P01,P10 [default: noise, 2*noise].")
+@click.option("--strategy", "-s", "strategies", multiple=True,
+              help="Repeatable, e.g. zne:factory=richardson,scale=1-2-3,fold=global "
+                   "[default: zne, pec, rem].")
+@click.option("--shots", default=1000, show_default=True, type=int, help="Shots per circuit.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--repeats", default=3, show_default=True, type=int,
+              help="Timed repeats after one warm-up run (medians are reported).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
+@user_errors
+def profile(circuit: str, observable: str | None, backend: str, noise: float, p1: float | None,
+            readout: str | None, strategies: tuple[str, ...], shots: int, seed: int,
+            repeats: int, as_json: bool) -> None:
+    """Profile mitigation strategies on one CIRCUIT.
+
+    CIRCUIT is a family spec (ghz:n=4, mirror:n=4,depth=8,seed=3, rb:n=1,depth=10,
+    ising:n=4,depth=3, qaoa:n=4,depth=1) or an OpenQASM 2/3 file.
+    """
+    from .engine import DEFAULT_STRATEGIES
+    from .engine import profile as run_profile
+
+    result = run_profile(circuit, observable=observable, backend=backend, noise=noise,
+                         strategies=list(strategies) or list(DEFAULT_STRATEGIES), shots=shots,
+                         seed=seed, repeats=repeats, p1=p1, readout=_readout(readout))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(result.table())
+
+
+@main.command(name="list")
+@click.argument("what", type=click.Choice(["circuits", "strategies", "backends"]))
+@user_errors
+def list_(what: str) -> None:
+    """List built-in circuits, strategies or backends, one per line."""
+    if what == "circuits":
+        from .circuits import QASM_DIR
+        from .families import FAMILIES
+
+        for fam in FAMILIES.values():
+            params = ",".join(f"{k}={v}" for k, v in fam.defaults.items())
+            click.echo(f"{fam.name}:{params}  {fam.description}")
+        for path in sorted(QASM_DIR.glob("*.qasm")):
+            first = path.read_text().splitlines()
+            about = next((ln.lstrip("/ ").strip() for ln in first[1:3] if ln.startswith("//")), "")
+            click.echo(f"{path.name}  {about}")
+    elif what == "strategies":
+        from .strategies import STRATEGY_HELP
+
+        for name, text in STRATEGY_HELP.items():
+            click.echo(f"{name}  {text}")
+    else:
+        from .backends import BACKENDS
+
+        for name, (text, _) in BACKENDS.items():
+            click.echo(f"{name}  {text}")
+
+
+if __name__ == "__main__":
+    main()

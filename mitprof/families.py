@@ -1,0 +1,216 @@
+"""Parametrised benchmark circuit families, each paired with its natural observable.
+
+Observables are weighted sums of dense Pauli strings (character i acts on qubit i), normalised
+so that the ideal value lies in [-1, 1]; for the Clifford families it is exactly +1.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import cirq
+
+from mitprof.errors import SpecError
+
+# numpy.random.RandomState, used by both mitiq generators, only accepts seeds in [0, 2**32).
+_MAX_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    description: str
+    defaults: Mapping[str, int | float]
+    build: Callable[..., tuple[cirq.Circuit, str]]
+    clifford: bool
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise SpecError(message)
+
+
+def _check_seed(family: str, seed: int) -> None:
+    _require(0 <= seed <= _MAX_SEED, f"{family}: seed must be in [0, 2**32 - 1], got {seed}")
+
+
+def _observable(n: int, terms: Iterable[tuple[float, Mapping[int, str]]]) -> str:
+    parts = []
+    for coeff, paulis in terms:
+        chars = ["I"] * n
+        for q, p in paulis.items():
+            chars[q] = p
+        parts.append(f"{coeff:.17g}*{''.join(chars)}")
+    return "+".join(parts)
+
+
+def _mean_z(n: int) -> str:
+    return _observable(n, ((1.0 / n, {i: "Z"}) for i in range(n)))
+
+
+def _on_line_qubits(circuit: cirq.Circuit) -> cirq.Circuit:
+    """Drop measurements and relabel the qubits, in sorted order, as LineQubit(0..n-1)."""
+    kept = cirq.Circuit(
+        cirq.Moment(op for op in moment if not cirq.is_measurement(op)) for moment in circuit
+    )
+    kept = cirq.drop_empty_moments(kept)
+    mapping = {q: cirq.LineQubit(i) for i, q in enumerate(sorted(circuit.all_qubits()))}
+    return kept.transform_qubits(lambda q: mapping[q])
+
+
+def _zz_phase(a: cirq.Qid, b: cirq.Qid, theta: float) -> list[cirq.Operation]:
+    """exp(-i theta/2 Z_a Z_b), using only CNOT and rz so it stays in the canonical gate set."""
+    return [cirq.CNOT(a, b), cirq.rz(theta).on(b), cirq.CNOT(a, b)]
+
+
+def _brickwork(edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    # Even-indexed edges first lets cirq's EARLIEST insertion pack each layer into ~2 slices
+    # instead of a serial chain, so depth (and idle noise) does not grow with n.
+    return edges[0::2] + edges[1::2]
+
+
+def build_ghz(n: int) -> tuple[cirq.Circuit, str]:
+    _require(n >= 2, f"ghz: n must be >= 2, got {n}")
+    q = cirq.LineQubit.range(n)
+    circuit = cirq.Circuit([cirq.H(q[0])] + [cirq.CNOT(q[i], q[i + 1]) for i in range(n - 1)])
+    return circuit, _observable(n, ((1.0 / (n - 1), {i: "Z", i + 1: "Z"}) for i in range(n - 1)))
+
+
+def build_mirror(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
+    _require(n >= 1, f"mirror: n must be >= 1, got {n}")
+    _require(depth >= 1, f"mirror: depth must be >= 1, got {depth}")
+    _check_seed("mirror", seed)
+    import networkx as nx
+    from mitiq.benchmarks import generate_mirror_circuit
+
+    raw, bits = generate_mirror_circuit(
+        nlayers=depth,
+        two_qubit_gate_prob=1.0,
+        connectivity_graph=nx.path_graph(n),
+        two_qubit_gate_name="CNOT",
+        seed=seed,
+    )
+    assert isinstance(raw, cirq.Circuit)
+    # mitiq reports the ideal bitstring in sorted-qubit order, matching _on_line_qubits.
+    circuit = _on_line_qubits(raw)
+    signs = [1.0 if int(b) == 0 else -1.0 for b in bits]
+    return circuit, _observable(n, ((signs[i] / n, {i: "Z"}) for i in range(n)))
+
+
+def build_rb(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
+    _require(n in (1, 2), f"rb: n must be 1 or 2 (mitiq only generates 1- and 2-qubit RB), got {n}")
+    _require(depth >= 1, f"rb: depth (number of Cliffords) must be >= 1, got {depth}")
+    _check_seed("rb", seed)
+    from mitiq.benchmarks import generate_rb_circuits
+
+    raw = generate_rb_circuits(n_qubits=n, num_cliffords=depth, trials=1, seed=seed)[0]
+    assert isinstance(raw, cirq.Circuit)
+    return _on_line_qubits(raw), _mean_z(n)
+
+
+def build_ising(n: int, depth: int, J: float, h: float, dt: float) -> tuple[cirq.Circuit, str]:
+    """First-order Trotterisation of H = J sum Z_i Z_{i+1} + h sum X_i on an open chain."""
+    _require(n >= 2, f"ising: n must be >= 2, got {n}")
+    _require(depth >= 1, f"ising: depth (Trotter steps) must be >= 1, got {depth}")
+    q = cirq.LineQubit.range(n)
+    bonds = _brickwork([(i, i + 1) for i in range(n - 1)])
+    circuit = cirq.Circuit()
+    for _ in range(depth):
+        for a, b in bonds:
+            circuit.append(_zz_phase(q[a], q[b], 2 * J * dt))
+        circuit.append(cirq.rx(2 * h * dt).on(x) for x in q)
+    return circuit, _mean_z(n)
+
+
+def build_qaoa(n: int, depth: int, gamma: float, beta: float) -> tuple[cirq.Circuit, str]:
+    """MaxCut QAOA on the n-ring: layers of exp(-i gamma Z_i Z_j) then exp(-i beta X_i)."""
+    _require(n >= 3, f"qaoa: n must be >= 3 (a ring needs 3 distinct edges), got {n}")
+    _require(depth >= 1, f"qaoa: depth (layers p) must be >= 1, got {depth}")
+    q = cirq.LineQubit.range(n)
+    edges = [(i, (i + 1) % n) for i in range(n)]
+    circuit = cirq.Circuit(cirq.H(x) for x in q)
+    for _ in range(depth):
+        for a, b in _brickwork(edges):
+            circuit.append(_zz_phase(q[a], q[b], 2 * gamma))
+        circuit.append(cirq.rx(2 * beta).on(x) for x in q)
+    return circuit, _observable(n, ((1.0 / n, {a: "Z", b: "Z"}) for a, b in edges))
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family(
+            "ghz",
+            "GHZ state (H + CNOT chain); mean neighbouring ZZ, ideal +1",
+            MappingProxyType({"n": 4}),
+            build_ghz,
+            clifford=True,
+        ),
+        Family(
+            "mirror",
+            "mitiq random mirror circuit on a line; signed mean Z, ideal +1",
+            MappingProxyType({"n": 4, "depth": 4, "seed": 0}),
+            build_mirror,
+            clifford=True,
+        ),
+        Family(
+            "rb",
+            "mitiq randomized benchmarking on 1 or 2 qubits (depth = #Cliffords); mean Z, ideal +1",
+            MappingProxyType({"n": 2, "depth": 4, "seed": 0}),
+            build_rb,
+            clifford=True,
+        ),
+        Family(
+            "ising",
+            "Trotterised transverse-field Ising chain from |0..0> (depth = steps); mean Z",
+            MappingProxyType({"n": 4, "depth": 4, "J": 1.0, "h": 1.0, "dt": 0.1}),
+            build_ising,
+            clifford=False,
+        ),
+        Family(
+            "qaoa",
+            "MaxCut QAOA on an n-ring (depth = layers p); mean ZZ over ring edges",
+            MappingProxyType({"n": 4, "depth": 2, "gamma": 0.4, "beta": 0.3}),
+            build_qaoa,
+            clifford=False,
+        ),
+    )
+}
+
+
+def _coerce(family: str, key: str, value: object, default: int | float) -> int | float:
+    # bool is a numbers.Integral, but `n = true` in a spec is a mistake, not 1.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = "an integer" if isinstance(default, int) else "a number"
+        raise SpecError(f"{family}: {key} must be {kind}, got {value!r}")
+    if isinstance(default, int):
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        as_float = float(value)
+        _require(as_float.is_integer(), f"{family}: {key} must be an integer, got {value!r}")
+        return int(as_float)
+    as_float = float(value)
+    _require(math.isfinite(as_float), f"{family}: {key} must be finite, got {value!r}")
+    return as_float
+
+
+def build_family(name: str, params: Mapping[str, int | float]) -> tuple[cirq.Circuit, str]:
+    """Build family `name` with `params` over its defaults; bad input raises SpecError."""
+    family = FAMILIES.get(name)
+    if family is None:
+        raise SpecError(f"unknown circuit family {name!r}; valid families: {', '.join(FAMILIES)}")
+    unknown = sorted(set(params) - set(family.defaults))
+    if unknown:
+        raise SpecError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for family {name!r}; "
+            f"valid parameters: {', '.join(family.defaults)}"
+        )
+    kwargs = {
+        key: _coerce(name, key, params.get(key, default), default)
+        for key, default in family.defaults.items()
+    }
+    return family.build(**kwargs)

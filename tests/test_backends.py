@@ -1,0 +1,63 @@
+"""Aer and Cirq run the same noisy circuit: exact agreement, consistent samples."""
+
+import numpy as np
+import pytest
+
+from mitprof.backends import AerBackend, CirqBackend, get_backend
+from mitprof.circuits import resolve
+from mitprof.engine import noisy_value_exact
+from mitprof.errors import CapacityError, SpecError
+from mitprof.families import FAMILIES
+from mitprof.noise import Noise
+
+SMALL = {"ghz": "ghz:n=3", "mirror": "mirror:n=3,depth=2,seed=1", "rb": "rb:n=2,depth=2,seed=1",
+         "ising": "ising:n=3,depth=2", "qaoa": "qaoa:n=3,depth=1"}
+
+
+def test_every_family_has_an_agreement_case():
+    assert set(SMALL) == set(FAMILIES)
+
+
+@pytest.mark.parametrize("spec", [*SMALL.values(), "qft3.qasm"])
+def test_exact_noisy_values_agree_and_samples_are_consistent(spec):
+    w = resolve(spec)
+    noise = Noise.from_level(0.03)
+    aer, cq = AerBackend(), CirqBackend()
+    exact_aer = noisy_value_exact(w, noise, aer)
+    exact_cirq = noisy_value_exact(w, noise, cq)
+    assert exact_aer == pytest.approx(exact_cirq, abs=1e-6)
+
+    shots = 4000
+    for g in w.observable.groups:
+        circuit = noise.apply(g.measure_in(w.circuit))
+        probs = aer.probabilities(circuit, w.n_qubits)
+        np.testing.assert_allclose(probs, cq.probabilities(circuit, w.n_qubits), atol=1e-6)
+        mean = g.expectation_from_probabilities(probs)
+        # per-shot variance of the group estimator, exact from the distribution
+        idx = np.arange(probs.size)
+        m = len(g.measured_qubits)
+        values = np.zeros(probs.size)
+        for c, cols in g.terms:
+            parity = np.zeros(probs.size, dtype=int)
+            for col in cols:
+                parity ^= (idx >> (m - 1 - col)) & 1
+            values += c * (1 - 2 * parity)
+        var = float(np.dot(probs, (values - mean) ** 2))
+        sampled = [b.expectation(out) for b, out in (
+            (g, aer.run(aer.compile([circuit], w.n_qubits), [shots], 11).bits[0]),
+            (g, cq.run(cq.compile([circuit], w.n_qubits), [shots], 11).bits[0]))]
+        # the difference of two independent means has sd sqrt(2 var / N); 5 sd is a
+        # 1-in-1.7-million false alarm for a Gaussian, seeded so it is reproducible
+        tol = 5 * np.sqrt(2 * var / shots) + 1e-12
+        assert abs(sampled[0] - sampled[1]) <= tol
+        assert abs(sampled[0] - mean) <= tol
+
+
+def test_density_matrix_limit_says_how_much_memory():
+    with pytest.raises(CapacityError, match=r"GiB.*density-matrix"):
+        AerBackend().compile([], 14)
+
+
+def test_unknown_backend_lists_valid_ones():
+    with pytest.raises(SpecError, match="aer, cirq"):
+        get_backend("qpu")

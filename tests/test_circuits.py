@@ -1,0 +1,89 @@
+import cirq
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+
+from mitprof.circuits import QASM_DIR, from_cirq, is_clifford, resolve, to_qiskit
+from mitprof.errors import SpecError
+
+
+def _unitary_equal_up_to_phase(a: np.ndarray, b: np.ndarray) -> bool:
+    idx = np.unravel_index(np.argmax(np.abs(a)), a.shape)
+    phase = b[idx] / a[idx]
+    return np.allclose(a * phase, b, atol=1e-8)
+
+
+def test_non_canonical_cirq_gates_are_lowered_exactly():
+    q = cirq.LineQubit.range(3)
+    c = cirq.Circuit(cirq.SWAP(q[0], q[1]), cirq.CCX(q[0], q[1], q[2]),
+                     cirq.PhasedXZGate(x_exponent=0.3, z_exponent=0.1,
+                                       axis_phase_exponent=0.2)(q[2]),
+                     cirq.ISWAP(q[1], q[2]) ** 0.5)
+    lowered = from_cirq(c)
+    assert all(len(op.qubits) <= 2 for op in lowered.all_operations())
+    assert _unitary_equal_up_to_phase(cirq.unitary(c), cirq.unitary(lowered))
+
+
+def test_qiskit_input_round_trips_through_canonical_form():
+    qc = QuantumCircuit(3)
+    qc.h(0)
+    qc.cp(0.3, 0, 1)
+    qc.rzz(0.5, 1, 2)
+    qc.swap(0, 2)
+    canon = resolve(qc).circuit
+    back = to_qiskit(canon, 3)
+    from qiskit.quantum_info import Operator
+    # qiskit's Operator of the original vs the translated canonical circuit
+    assert Operator(qc).equiv(Operator(back))
+
+
+def test_clifford_detection(ghz3):
+    assert is_clifford(ghz3)
+    q = cirq.LineQubit(0)
+    assert is_clifford(cirq.Circuit(cirq.rz(np.pi / 2)(q)))
+    assert not is_clifford(cirq.Circuit(cirq.rz(0.3)(q)))
+    assert not is_clifford(cirq.Circuit(cirq.T(q)))
+
+
+def test_every_shipped_qasm_file_loads_with_its_observable():
+    files = sorted(QASM_DIR.glob("*.qasm"))
+    assert len(files) >= 5
+    for path in files:
+        w = resolve(str(path))
+        assert w.n_qubits == w.observable.n_qubits
+        assert len(w.circuit) > 0
+
+
+def test_shipped_file_found_by_name():
+    assert resolve("bell.qasm").n_qubits == 2
+
+
+def test_malformed_qasm_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.qasm"
+    bad.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0] q[1];\n')
+    with pytest.raises(SpecError) as info:
+        resolve(str(bad))
+    msg = str(info.value)
+    assert "bad.qasm" in msg and "line 5" in msg
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("nosuch:n=3", "unknown"), ("ghz:n=x", "not a number"), ("ghz:n", "key=value"),
+    ("missing.qasm", "does not exist"),
+])
+def test_bad_circuit_specs(spec, fragment):
+    with pytest.raises(SpecError, match=fragment):
+        resolve(spec)
+
+
+def test_reset_and_idle_qubits_are_refused():
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.reset(1)
+    with pytest.raises(SpecError, match="reset"):
+        resolve(qc)
+    qc = QuantumCircuit(3)
+    qc.h(0)
+    qc.cx(0, 1)
+    with pytest.raises(SpecError, match="no gates"):
+        resolve(qc)

@@ -1,0 +1,80 @@
+"""Every CLI command, and one bad-input case per kind: one `error:` line, exit 2."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from mitprof.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_help_is_fast_and_lists_commands():
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "mitprof.cli", "--help"], capture_output=True,
+                         text=True, check=True)
+    elapsed = time.perf_counter() - t0
+    assert "profile" in out.stdout and "list" in out.stdout
+    # not a performance assertion: heavy imports would take many seconds, not fractions
+    assert elapsed < 5
+    heavy = subprocess.run([sys.executable, "-c", "import mitprof.cli, sys; "
+                            "print(any(m in sys.modules for m in ('mitiq','qiskit','cirq')))"],
+                           capture_output=True, text=True, check=True)
+    assert heavy.stdout.strip() == "False"
+
+
+def test_profile_json_is_one_document_with_the_promised_keys():
+    res = run("profile", "ghz:n=2", "--strategy", "zne", "--strategy", "rem", "--shots", "200",
+              "--repeats", "1", "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert [r["strategy"] for r in doc["results"]] == [
+        "unmitigated", "zne[richardson,1-2-3,global]", "rem[tensored]"]
+    assert doc["results"][1]["total_shots"] == 600
+
+
+def test_profile_table_on_a_qasm_file_with_cirq():
+    res = run("profile", "bell.qasm", "--backend", "cirq", "--strategy", "rem", "--shots", "200",
+              "--repeats", "1", "--readout", "0.02,0.05", "--p1", "0.001")
+    assert res.exit_code == 0, res.output
+    assert "rem[tensored]" in res.stdout and "ideal" in res.stdout
+
+
+@pytest.mark.parametrize("what, expect", [("circuits", "mirror"), ("strategies", "zne"),
+                                          ("backends", "cirq")])
+def test_list(what, expect):
+    res = run("list", what)
+    assert res.exit_code == 0 and expect in res.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["profile", "nosuch:n=2"],
+    ["profile", "missing.qasm"],
+    ["profile", "ghz:n=2", "--noise", "1.5"],
+    ["profile", "ghz:n=2", "--shots", "0"],
+    ["profile", "ghz:n=2", "--observable", "ZZZ"],
+    ["profile", "ghz:n=2", "--backend", "qpu"],
+    ["profile", "ghz:n=2", "--strategy", "zne:factory=cubic"],
+    ["profile", "ghz:n=13", "--strategy", "zne"],
+])
+def test_bad_input_gives_one_error_line_and_status_2(args):
+    proc = subprocess.run([sys.executable, "-m", "mitprof.cli", *args, "--repeats", "1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert proc.stdout == ""
+
+
+def test_malformed_qasm_error_names_file_and_line(tmp_path):
+    bad = tmp_path / "broken.qasm"
+    bad.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncx q[0] q[1];\n')
+    res = run("profile", str(bad))
+    assert res.exit_code == 2
+    assert "broken.qasm, line 4" in res.stderr

@@ -1,0 +1,79 @@
+import math
+
+import pytest
+
+from mitprof import profile
+from mitprof.errors import SpecError
+
+
+@pytest.fixture(scope="module")
+def result():
+    return profile("ghz:n=3", strategies=["zne", "pec:samples=20", "rem"], noise=0.02,
+                   shots=500, seed=3, repeats=1)
+
+
+def test_profile_reports_every_strategy_with_baseline_first(result):
+    labels = [r.strategy for r in result.results]
+    assert labels[0] == "unmitigated"
+    assert labels[1:] == ["zne[richardson,1-2-3,global]", "pec[global,20]", "rem[tensored]"]
+
+
+def test_derived_fields_are_consistent(result):
+    base = result.results[0]
+    assert base.shot_multiplier == 1.0 and base.wall_overhead == 1.0
+    for r in result.results:
+        assert r.abs_error == pytest.approx(abs(r.value - result.ideal_value))
+        assert r.shot_multiplier == pytest.approx(r.total_shots / base.total_shots)
+        assert r.wall_overhead == pytest.approx(r.wall_seconds / base.wall_seconds)
+        assert r.classical_ratio == pytest.approx(r.wall_seconds / result.classical_seconds)
+        assert r.wall_seconds == pytest.approx(sum(r.phase_seconds.values()), rel=1e-6)
+    assert result["zne"].total_shots == 3 * 500
+    assert result["pec"].total_shots == 20 * 500
+    assert result["rem"].calibration_shots == 2 * 500
+    assert result["rem"].total_shots == 3 * 500
+
+
+def test_ideal_and_noisy_values_are_computed(result):
+    # GHZ's neighbouring-ZZ mean is +1 by construction; noise must pull it down
+    assert result.ideal_value == pytest.approx(1.0)
+    assert result.classical_method == "stabilizer"
+    assert 0.0 < result.noisy_value_exact < result.ideal_value
+
+
+def test_to_dict_is_json_ready(result):
+    import json
+
+    d = json.loads(json.dumps(result.to_dict()))
+    assert {"ideal_value", "noisy_value_exact", "classical_seconds", "results"} <= set(d)
+    for r in d["results"]:
+        for key in ("strategy", "value", "abs_error", "n_circuits", "total_shots",
+                    "shot_multiplier", "wall_seconds", "phase_seconds", "wall_overhead",
+                    "classical_ratio"):
+            assert key in r
+    assert d["results"][2]["details"]["gamma"] > 1
+
+
+def test_table_and_repr_name_every_strategy(result):
+    text = result.table()
+    for r in result.results:
+        assert r.strategy in text
+    assert "ProfileResult" in repr(result)
+
+
+def test_same_seed_same_estimates_on_each_backend():
+    for backend in ("aer", "cirq"):
+        a = profile("ghz:n=2", backend=backend, strategies=["zne", "rem"], shots=300, seed=9,
+                    repeats=1)
+        b = profile("ghz:n=2", backend=backend, strategies=["zne", "rem"], shots=300, seed=9,
+                    repeats=1)
+        assert [r.value for r in a.results] == [r.value for r in b.results]
+        assert all(math.isfinite(r.value) for r in a.results)
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"shots": 0}, "shots"), ({"noise": 1.2}, "noise"), ({"observable": "ZZZZ"}, "acts on 4"),
+    ({"backend": "qpu"}, "unknown backend"), ({"strategies": ["magic"]}, "unknown strategy"),
+])
+def test_bad_input_raises_spec_errors(kwargs, fragment):
+    with pytest.raises(SpecError, match=fragment):
+        profile("ghz:n=3", **{"repeats": 1, **kwargs})
