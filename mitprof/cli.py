@@ -48,6 +48,19 @@ def _readout(value: str | None) -> float | tuple[float, float] | None:
     raise click.BadParameter("give P or P01,P10")
 
 
+def _hardware(value: str | None) -> str | dict[str, float] | None:
+    if value is None or "=" not in value:
+        return value
+    params: dict[str, float] = {}
+    for item in value.split(","):
+        key, _, num = item.partition("=")
+        try:
+            params[key.strip()] = float(num)
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not key=seconds") from None
+    return params
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mitprof")
 def main() -> None:
@@ -69,11 +82,21 @@ def main() -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--repeats", default=3, show_default=True, type=int,
               help="Timed repeats after one warm-up run (medians are reported).")
+@click.option("--trials", default=100, show_default=True, type=int,
+              help="Independent estimates per strategy for intervals and multipliers (0: none; "
+                   "100 gives a multiplier to about +-40% at 95%).")
+@click.option("--hardware", help="Project QPU time: ibm_eagle, ibm_heron, google_sycamore, or "
+                                 "parameters t_1q=..,t_2q=..,t_measure=..,t_rep=..,t_circuit=..,"
+                                 "t_job=.. (seconds).")
+@click.option("--target-error", type=float, help="Report total shots needed to reach this RMSE.")
+@click.option("--budget", "budgets", multiple=True, type=int,
+              help="Repeatable: report RMSE at this total shot budget.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
 @user_errors
 def profile(circuit: str, observable: str | None, backend: str, noise: float, p1: float | None,
             readout: str | None, strategies: tuple[str, ...], shots: int, seed: int,
-            repeats: int, as_json: bool) -> None:
+            repeats: int, trials: int, hardware: str | None, target_error: float | None,
+            budgets: tuple[int, ...], as_json: bool) -> None:
     """Profile mitigation strategies on one CIRCUIT.
 
     CIRCUIT is a family spec (ghz:n=4, mirror:n=4,depth=8,seed=3, rb:n=1,depth=10,
@@ -84,7 +107,11 @@ def profile(circuit: str, observable: str | None, backend: str, noise: float, p1
 
     result = run_profile(circuit, observable=observable, backend=backend, noise=noise,
                          strategies=list(strategies) or list(DEFAULT_STRATEGIES), shots=shots,
-                         seed=seed, repeats=repeats, p1=p1, readout=_readout(readout))
+                         seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
+                         trials=trials, hardware=_hardware(hardware), target_error=target_error,
+                         budgets=list(budgets))
+    for problem in result.errors:
+        click.echo(f"error: {problem}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -92,10 +119,10 @@ def profile(circuit: str, observable: str | None, backend: str, noise: float, p1
 
 
 @main.command(name="list")
-@click.argument("what", type=click.Choice(["circuits", "strategies", "backends"]))
+@click.argument("what", type=click.Choice(["circuits", "strategies", "backends", "hardware"]))
 @user_errors
 def list_(what: str) -> None:
-    """List built-in circuits, strategies or backends, one per line."""
+    """List built-in circuits, strategies, backends or hardware models, one per line."""
     if what == "circuits":
         from .circuits import QASM_DIR
         from .families import FAMILIES
@@ -112,6 +139,11 @@ def list_(what: str) -> None:
 
         for name, text in STRATEGY_HELP.items():
             click.echo(f"{name}  {text}")
+    elif what == "hardware":
+        from .hardware import PRESETS
+
+        for name, model in PRESETS.items():
+            click.echo(f"{name}  {model.source}")
     else:
         from .backends import BACKENDS
 

@@ -8,7 +8,7 @@ calibrate before they mitigate), and Mitiq's combination.
 
 from __future__ import annotations
 
-import zlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,15 +21,12 @@ from .errors import SpecError
 from .measure import PHASES, PhaseClock
 from .noise import Noise
 from .result import ProfileResult, StrategyResult
+from .seeds import derive_seed
 from .strategies import PEC, ZNE, Estimate, Job, StrategySpec, parse_strategies
 
 DEFAULT_STRATEGIES = ("zne", "pec", "rem")
-
-
-def derive_seed(*parts: object) -> int:
-    """A stable 63-bit seed from any labels (never Python's salted hash)."""
-    words = [zlib.crc32(str(p).encode()) for p in parts]
-    return int(np.random.SeedSequence(words).generate_state(1, dtype=np.uint64)[0] >> 1)
+# 100 trials: a variance ratio to about +-40% (95%), a bias to 0.4 sigma of one estimate
+DEFAULT_TRIALS = 100
 
 
 @dataclass
@@ -107,6 +104,32 @@ def count_jobs(jobs: Sequence[Job]) -> dict[str, Any]:
     }
 
 
+def resolve_optimal_split(spec: StrategySpec, workload: Workload, noise: Noise,
+                          sampler: Any, shots: int) -> StrategySpec:
+    """ZNE split=optimal: same total shots, N_i proportional to |g_i| sigma_i, with
+    g_i and sigma_i from the exact noisy values of the folded circuits."""
+    from . import theory
+    from .predict import _coefficients
+
+    if "zne" not in spec.parts or spec.opt("split") != "optimal":
+        return spec
+    est = Estimate(spec, workload.observable.groups, workload.circuit, workload.n_qubits, noise,
+                   shots, np.random.default_rng(derive_seed("split", spec.options)))
+    est.construct()
+    layer = est.strategy.circuit_layer
+    m = len(est._shape and est._execs) // max(1, len(est._shape))
+    totals, sig2 = np.zeros(m), np.zeros(m)
+    for k, (c, g, _) in enumerate(est._execs):
+        p = sampler.probabilities(g.measure_in(c))
+        totals[k % m] += g.expectation_from_probabilities(p)
+        sig2[k % m] += g.variance_from_probabilities(p)
+    frac = theory.optimal_shot_fractions(_coefficients(layer, list(totals)), sig2)
+    shot_list = np.maximum(1, np.round(frac * m * shots)).astype(int)
+    opts = dict(spec.options)
+    opts["shot_list"] = "-".join(str(n) for n in shot_list)
+    return StrategySpec(spec.name, tuple(sorted(opts.items())))
+
+
 def profile(
     circuit: Any,
     observable: str | None = None,
@@ -118,64 +141,64 @@ def profile(
     repeats: int = 3,
     p1: float | None = None,
     readout: float | tuple[float, float] | None = None,
+    trials: int = DEFAULT_TRIALS,
+    hardware: Any = None,
+    target_error: float | None = None,
+    budgets: Sequence[int] = (),
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
     `noise` is the 2-qubit depolarizing probability (Cirq convention) or a `Noise`;
     `p1` and `readout` override the default ratios. `shots` is shots per circuit.
-    Timings are medians over `repeats` timed runs after one warm-up run.
+    Timings are medians over `repeats` timed runs after one warm-up run. `trials`
+    independent estimates per strategy (statistics pass) give the variance
+    multipliers, biases and their bootstrap intervals; 0 skips them. `hardware`
+    (a preset name or parameters) projects QPU time; `target_error` asks for the
+    shots each strategy needs to reach that RMSE; `budgets` adds RMSE at those totals.
     """
     if not isinstance(shots, int) or isinstance(shots, bool) or shots <= 0:
         raise SpecError(f"shots must be a positive integer, got {shots!r}")
     if not isinstance(repeats, int) or repeats < 1:
         raise SpecError(f"repeats must be a positive integer, got {repeats!r}")
+    if not isinstance(trials, int) or trials < 0 or trials == 1:
+        raise SpecError(f"trials must be 0 (no statistics) or at least 2, got {trials!r}")
+    if target_error is not None and not target_error > 0:
+        raise SpecError(f"target error must be positive, got {target_error!r}")
+    if any(not isinstance(b, int) or b <= 0 for b in budgets):
+        raise SpecError(f"shot budgets must be positive integers, got {list(budgets)}")
     specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
     nz = noise if isinstance(noise, Noise) else Noise.from_level(noise, p1=p1, readout=readout)
+    hw = None
+    if hardware is not None:
+        from .hardware import get_model
+
+        hw = get_model(hardware)
     workload = resolve(circuit, observable)
     be = get_backend(backend)
     be.compile([], workload.n_qubits)  # capacity check before any work
 
     from . import exact
+    from .trials import ExactSampler
 
     ref = exact.compute(workload)
+    sampler = ExactSampler(be, nz, workload.n_qubits)
     noisy = noisy_value_exact(workload, nz, be)
+    specs = [resolve_optimal_split(s, workload, nz, sampler, shots) for s in specs]
 
-    rows: list[dict[str, Any]] = []
-    for spec in specs:
-        s = derive_seed(seed, spec.name, spec.options)
-        run_estimate(spec, workload, nz, be, shots, s)  # warm-up: imports, caches, JIT
-        runs = [run_estimate(spec, workload, nz, be, shots, s) for _ in range(repeats)]
-        first = runs[0]
-        phases = {k: float(np.median([r.clock.seconds.get(k, 0.0) for r in runs]))
-                  for k in (*PHASES, "calibration")}
-        walls = [sum(r.clock.seconds.values()) for r in runs]
-        sims = [r.simulator_seconds for r in runs if r.simulator_seconds is not None]
-        layer = first.estimate.strategy.circuit_layer
-        details: dict[str, Any] = {"rounds": len({id(j) for j in first.estimate.history})}
-        if isinstance(layer, ZNE):
-            details.update(scale_factors=list(layer.used_scales), factory=layer.factory,
-                           fold=layer.fold)
-            if layer.error:
-                details["error"] = layer.error
-        if isinstance(layer, PEC):
-            details.update(gamma=layer.gamma, samples=layer.n_samples(layer.gamma),
-                           unrepresented_operations=layer.unrepresented, model=layer.model)
-        rows.append({
-            "strategy": first.estimate.strategy.label, "name": spec.name,
-            "value": first.value, **count_jobs(first.estimate.history),
-            "phase_seconds": {k: v for k, v in phases.items() if v > 0 or k in PHASES},
-            "simulator_seconds": float(np.median(sims)) if sims else None,
-            "wall_seconds": float(np.median(walls)),
-            "wall_seconds_iqr": float(np.subtract(*np.percentile(walls, [75, 25]))),
-            "details": details,
-        })
-        del details["rounds"]
+    rows = [_timed(spec, workload, nz, be, shots, derive_seed(seed, spec.name, spec.options),
+                   repeats) for spec in specs]
+    if trials:
+        _statistics(rows, specs, workload, nz, sampler, shots, seed, trials, ref.value,
+                    target_error, budgets)
+    if hw is not None:
+        _hardware(rows, hw, workload, ref.seconds)
 
     base = rows[0]
     base_err = abs(base["value"] - ref.value)
     results = []
     for r in rows:
         err = abs(r["value"] - ref.value)
+        r.pop("_run")
         results.append(StrategyResult(
             abs_error=err,
             improvement=None if r is base or err == 0 else base_err / err,
@@ -189,8 +212,107 @@ def profile(
         n_qubits=workload.n_qubits, depth=workload.depth, n_gates=workload.n_gates,
         backend=be.name, shots=shots, seed=seed, repeats=repeats, noise=nz.to_dict(),
         ideal_value=ref.value, noisy_value_exact=noisy, classical_seconds=ref.seconds,
-        classical_method=ref.method, results=tuple(results), environment=environment(),
+        classical_method=ref.method, results=tuple(results), trials=trials,
+        hardware=hw.to_dict() if hw else None, environment=environment(),
     )
+
+
+def _timed(spec: StrategySpec, workload: Workload, noise: Noise, be: Backend, shots: int,
+           seed: int, repeats: int) -> dict[str, Any]:
+    """The timed pass: warm-up, then `repeats` identical seeded runs; medians reported."""
+    run_estimate(spec, workload, noise, be, shots, seed)  # warm-up: imports, caches
+    runs = [run_estimate(spec, workload, noise, be, shots, seed) for _ in range(repeats)]
+    first = runs[0]
+    phases = {k: float(np.median([r.clock.seconds.get(k, 0.0) for r in runs]))
+              for k in (*PHASES, "calibration")}
+    walls = [sum(r.clock.seconds.values()) for r in runs]
+    sims = [r.simulator_seconds for r in runs if r.simulator_seconds is not None]
+    layer = first.estimate.strategy.circuit_layer
+    details: dict[str, Any] = {}
+    if isinstance(layer, ZNE):
+        details.update(scale_factors=list(layer.used_scales), factory=layer.factory,
+                       fold=layer.fold, shots_per_scale=[s for _, _, s in
+                                                         first.estimate._execs][:len(
+                                                             layer.used_scales)])
+        if layer.error:
+            details["error"] = layer.error
+    if isinstance(layer, PEC):
+        details.update(gamma=layer.gamma, samples=layer.n_samples(layer.gamma),
+                       unrepresented_operations=layer.unrepresented, model=layer.model)
+    return {
+        "strategy": first.estimate.strategy.label, "name": spec.name,
+        "value": first.value, **count_jobs(first.estimate.history),
+        "phase_seconds": {k: v for k, v in phases.items() if v > 0 or k in PHASES},
+        "simulator_seconds": float(np.median(sims)) if sims else None,
+        "wall_seconds": float(np.median(walls)),
+        "wall_seconds_iqr": float(np.subtract(*np.percentile(walls, [75, 25]))),
+        "details": details, "_run": first,
+    }
+
+
+def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload: Workload,
+                noise: Noise, sampler: Any, shots: int, seed: int, trials: int, ideal: float,
+                target_error: float | None, budgets: Sequence[int]) -> None:
+    """The statistics pass: trials from exact distributions, intervals, theory."""
+    from . import stats
+    from .predict import baseline_sigma2, predict
+    from .trials import run_trials
+
+    sigma0_2 = baseline_sigma2(workload, sampler.probabilities)
+    sets = []
+    for spec, row in zip(specs, rows, strict=True):
+        t0 = time.perf_counter()
+        ts = run_trials(spec, workload, noise, shots,
+                        derive_seed(seed, spec.name, spec.options, "stats"), trials, sampler)
+        row["stats_seconds"] = time.perf_counter() - t0
+        sets.append(ts)
+    base_vals, base_n = sets[0].ok, rows[0]["total_shots"]
+    base_model = stats.ErrorModel.from_trials(base_vals, ideal, base_n)
+    for k, (row, ts) in enumerate(zip(rows, sets, strict=True)):
+        vals, n = ts.ok, row["total_shots"]
+        s = derive_seed(seed, row["strategy"], "bootstrap")
+        row["trials"] = int(len(vals))
+        row["failed_trials"] = int(len(ts.values) - len(vals))
+        if len(vals) < 2:
+            row["statistics_error"] = "fewer than two successful trials"
+            continue
+        vm = stats.variance_multiplier(vals, n, base_vals, base_n, s)
+        row["variance_multiplier"] = vm.to_dict()
+        row["bias"] = stats.mean_interval(vals, s, shift=ideal).to_dict()
+        row["rmse"] = stats.rmse(vals, ideal)
+        pred = predict(row["_run"].estimate, ts.estimates, workload, noise,
+                       sampler.probabilities, sigma0_2)
+        row["theory_multiplier"] = pred.multiplier
+        row["theory_reason"] = pred.reason
+        if pred.optimal_split is not None:
+            row["theory_multiplier_optimal_split"] = pred.optimal_split
+        row["theory_details"] = pred.extra
+        row["theory_bound"] = pred.bound
+        row["consistent"] = pred.consistent_with(vm.ci_low, vm.ci_high)
+        row["floor"] = pred.floor
+        row["floor_violated"] = pred.floor is not None and vm.ci_high < pred.floor
+        model = stats.ErrorModel.from_trials(vals, ideal, n)
+        row["sigma2_per_shot"] = model.sigma2
+        if k == 0:
+            row["breakeven_shots"], row["breakeven_reason"] = None, "baseline"
+        else:
+            gap = stats.bias2_gap(vals, base_vals, ideal, s)
+            row["breakeven_shots"], row["breakeven_reason"] = stats.breakeven(
+                model, base_model, gap)
+        if target_error is not None:
+            row["shots_for_error"] = model.shots_for(target_error)
+        row["rmse_at_budget"] = {str(b): model.rmse_at(b) for b in (n, *budgets)}
+
+
+def _hardware(rows: list[dict[str, Any]], hw: Any, workload: Workload,
+              classical_seconds: float) -> None:
+    from .hardware import project
+
+    for row in rows:
+        jobs = row["_run"].estimate.history
+        qpu = project([(j.circuit, j.shots) for j in jobs], hw, workload.n_qubits)
+        row["projected_qpu_seconds"] = qpu
+        row["qpu_vs_classical"] = qpu / classical_seconds
 
 
 def environment() -> dict[str, Any]:

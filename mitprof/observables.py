@@ -112,18 +112,27 @@ class MeasurementGroup:
             total += coeff * (1.0 - 2.0 * parity.mean())
         return total
 
+    def values(self) -> np.ndarray:
+        """The group's observable value on every measured outcome (big-endian index)."""
+        m = len(self.measured_qubits)
+        idx = np.arange(2**m)
+        out = np.zeros(2**m)
+        for coeff, cols in self.terms:
+            parity = np.zeros(2**m, dtype=np.int64)
+            for c in cols:
+                parity ^= (idx >> (m - 1 - c)) & 1
+            out += coeff * (1 - 2 * parity)
+        return out
+
     def expectation_from_probabilities(self, probs: np.ndarray) -> float:
         """Exact expectation from a distribution over measured bitstrings
         (index = bits read big-endian, first measured qubit most significant)."""
-        m = len(self.measured_qubits)
-        idx = np.arange(probs.size)
-        total = 0.0
-        for coeff, cols in self.terms:
-            parity = np.zeros(probs.size, dtype=np.int64)
-            for c in cols:
-                parity ^= (idx >> (m - 1 - c)) & 1
-            total += coeff * float(np.dot(probs, 1 - 2 * parity))
-        return total
+        return float(np.dot(probs, self.values()))
+
+    def variance_from_probabilities(self, probs: np.ndarray) -> float:
+        """Exact per-shot variance of the group's single-shot estimator."""
+        v = self.values()
+        return float(np.dot(probs, v**2) - np.dot(probs, v) ** 2)
 
 
 def parse_observable(text: str, n_qubits: int | None = None) -> PauliSum:

@@ -28,6 +28,52 @@ class StrategyResult:
     wall_overhead: float  # wall_seconds / unmitigated wall_seconds
     classical_ratio: float  # wall_seconds / classical_seconds
     details: dict[str, Any] = field(default_factory=dict)
+    # statistics pass (None when trials=0)
+    trials: int = 0
+    failed_trials: int = 0
+    stats_seconds: float | None = None
+    variance_multiplier: dict[str, float] | None = None  # {estimate, ci_low, ci_high}
+    bias: dict[str, float] | None = None  # mean estimate - ideal, with interval
+    rmse: float | None = None
+    sigma2_per_shot: float | None = None
+    theory_multiplier: float | None = None
+    theory_multiplier_optimal_split: float | None = None
+    theory_reason: str | None = None
+    theory_bound: str | None = None  # "upper" when theory_multiplier only bounds M
+    theory_details: dict[str, Any] = field(default_factory=dict)
+    consistent: bool | None = None  # theory inside the measured interval
+    floor: float | None = None  # unbiased-estimator floor, where it applies
+    floor_violated: bool = False
+    breakeven_shots: float | str | None = None
+    breakeven_reason: str | None = None
+    shots_for_error: float | str | None = None
+    rmse_at_budget: dict[str, float] = field(default_factory=dict)
+    statistics_error: str | None = None
+    projected_qpu_seconds: float | None = None
+    qpu_vs_classical: float | None = None
+
+    def summary(self, unmitigated_error: float | None = None) -> str:
+        """One readable line: circuits, multiplier with interval and theory, error, pay-off."""
+        parts = [f"{self.strategy}: {self.n_circuits} circuit{'s' * (self.n_circuits != 1)}"]
+        vm = self.variance_multiplier
+        if vm:
+            le = "<= " if self.theory_bound == "upper" else ""
+            theory = ("" if self.theory_multiplier is None
+                      else f" (theory {le}{_num(self.theory_multiplier)})")
+            parts.append(f"M = {_num(vm['estimate'])} ({_num(vm['ci_low'])}-"
+                         f"{_num(vm['ci_high'])}) at equal precision{theory}")
+        err = self.rmse if self.rmse is not None else self.abs_error
+        if unmitigated_error is not None:
+            parts.append(f"error {unmitigated_error:.2g} -> {err:.2g}")
+        be = self.breakeven_shots
+        if isinstance(be, float):
+            parts.append(f"pays off above {be:.2g} shots")
+        elif be is not None:
+            parts.append({"always": "pays off at any budget", "never": "never pays off",
+                          "undetermined": "pay-off undetermined"}.get(str(be), str(be)))
+        if self.floor_violated:
+            parts.append("ERROR: below the unbiased floor")
+        return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return _clean(asdict(self))
@@ -50,7 +96,15 @@ class ProfileResult:
     classical_seconds: float
     classical_method: str
     results: tuple[StrategyResult, ...]
+    trials: int = 0
+    hardware: dict[str, Any] | None = None
     environment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[str]:
+        """Results that cannot be right: unbiased estimators below their floor."""
+        return [f"{r.strategy}: measured multiplier {r.variance_multiplier} below the "
+                f"unbiased floor {r.floor:.4g}" for r in self.results if r.floor_violated]
 
     def __getitem__(self, label: str) -> StrategyResult:
         for r in self.results:
@@ -87,13 +141,20 @@ class ProfileResult:
         lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                            for i, (c, w) in enumerate(zip(row, widths, strict=True)))
                  for row in [cols, *rows]]
-        return head + "\n".join(lines)
+        base = self.results[0]
+        base_err = base.rmse if base.rmse is not None else base.abs_error
+        summary = [r.summary(base_err) for r in self.results[1:]]
+        return head + "\n".join(lines) + ("\n\n" + "\n".join(summary) if summary else "")
 
     def __repr__(self) -> str:
         return f"<ProfileResult\n{self.table()}\n>"
 
     def __str__(self) -> str:
         return self.table()
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.2e}"
 
 
 def _fmt_s(seconds: float) -> str:

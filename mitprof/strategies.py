@@ -54,7 +54,8 @@ def seeded_global_numpy(seed: int) -> Any:
 STRATEGY_HELP = {
     "unmitigated": "no mitigation (always run: the baseline)",
     "zne": "zero-noise extrapolation: factory=richardson|linear|poly|exp|polyexp|adaexp, "
-    "scale=1-2-3, fold=global|random|identity, order=N, shot_list=N-N-N, steps=N",
+    "scale=1-2-3, fold=global|random|identity, order=N, shot_list=N-N-N, steps=N, "
+    "split=equal|optimal (same total shots, N_i ~ |g_i| sigma_i)",
     "pec": "probabilistic error cancellation: model=global|local, noise_scale=F, "
     "samples=N | precision=F",
     "rem": "readout-error mitigation (inverse confusion matrix): "
@@ -65,7 +66,7 @@ STRATEGY_HELP = {
 }
 
 _OPTIONS = {
-    "zne": {"factory", "scale", "fold", "order", "shot_list", "steps"},
+    "zne": {"factory", "scale", "fold", "order", "shot_list", "steps", "split"},
     "pec": {"model", "noise_scale", "samples", "precision"},
     "rem": {"calibration"},
     "trex": {"randomizations"},
@@ -182,6 +183,7 @@ class ZNE(CircuitLayer):
     order: int = 2
     shot_list: tuple[int, ...] | None = None
     steps: int = 5
+    split: str = "equal"
     error: str | None = None
     # adaptive state (adaexp only)
     _ada: Any = field(default=None, repr=False)
@@ -191,6 +193,10 @@ class ZNE(CircuitLayer):
     def __post_init__(self) -> None:
         if self.factory not in FACTORIES:
             raise SpecError(f"unknown ZNE factory {self.factory!r}; valid: {', '.join(FACTORIES)}")
+        if self.split not in ("equal", "optimal"):
+            raise SpecError(f"unknown ZNE split {self.split!r}; valid: equal, optimal")
+        if self.split == "optimal" and self.factory == "adaexp":
+            raise SpecError("split=optimal needs fixed scale factors (not adaexp)")
         if self.fold not in FOLDS:
             raise SpecError(f"unknown fold {self.fold!r}; valid: {', '.join(FOLDS)}")
         self.adaptive = self.factory == "adaexp"
@@ -216,7 +222,8 @@ class ZNE(CircuitLayer):
     def label(self) -> str:  # type: ignore[override]
         scales = f"ada{self.steps}" if self.adaptive else "-".join(f"{s:g}" for s in self.scales)
         fac = f"{self.factory}{self.order}" if self.factory in ("poly", "polyexp") else self.factory
-        return f"zne[{fac},{scales},{self.fold}]"
+        split = ",optimal" if self.split == "optimal" else ""
+        return f"zne[{fac},{scales},{self.fold}{split}]"
 
     def _scale_method(self, rng: np.random.Generator) -> Callable[[cirq.Circuit, float], Any]:
         from mitiq.zne.scaling import fold_gates_at_random, fold_global, insert_id_layers
@@ -296,6 +303,9 @@ class PEC(CircuitLayer):
     gammas: list[float] = field(default_factory=list)
     signs: list[list[int]] = field(default_factory=list)
     unrepresented: int = 0
+    # statistics pass: samples for many estimates drawn in one Mitiq call per group
+    pool: list[list[tuple[Any, int]]] | None = None
+    pool_gammas: list[float] | None = None
 
     def __post_init__(self) -> None:
         if self.model not in ("global", "local"):
@@ -350,27 +360,44 @@ class PEC(CircuitLayer):
             return self.samples
         return max(1, int((gamma / (self.precision or 0.03)) ** 2))  # Mitiq's own rule
 
-    def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
-                  noise: Noise) -> list[list[cirq.Circuit]]:
+    def draw(self, logicals: list[cirq.Circuit], rng: np.random.Generator, noise: Noise,
+             estimates: int = 1) -> tuple[list[list[tuple[Any, int]]], list[float]]:
+        """Sampled (circuit, sign) pairs for `estimates` estimates, one Mitiq call per group
+        (Mitiq's sampling has a large fixed cost per call)."""
         from mitiq.pec import sample_circuit
 
-        out: list[list[cirq.Circuit]] = []
-        self.gammas, self.signs = [], []
+        pools, gammas = [], []
         for c in logicals:
             reps = self.representations(c, noise)
             gamma = float(np.prod([r.norm for r in reps])) if reps else 1.0
+            n = self.n_samples(gamma) * estimates
             seed = np.random.RandomState(int(rng.integers(2**31)))
             with warnings.catch_warnings():
                 # Mitiq warns per unrepresented operation per sample: counted above instead
                 warnings.simplefilter("ignore")
-                if not reps:
-                    circuits, signs = [c] * self.n_samples(gamma), [1] * self.n_samples(gamma)
+                if reps:
+                    circuits, signs, gamma = sample_circuit(c, reps, random_state=seed,
+                                                            num_samples=n)
                 else:
-                    circuits, signs, gamma = sample_circuit(
-                        c, reps, random_state=seed, num_samples=self.n_samples(gamma))
-            self.gammas.append(float(gamma))
-            self.signs.append(list(signs))
-            out.append(list(circuits))
+                    circuits, signs = [c] * n, [1] * n
+            pools.append(list(zip(circuits, signs, strict=True)))
+            gammas.append(float(gamma))
+        return pools, gammas
+
+    def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
+                  noise: Noise) -> list[list[cirq.Circuit]]:
+        if self.pool is None or self.pool_gammas is None:
+            pools, gammas = self.draw(logicals, rng, noise)
+        else:
+            pools, gammas = self.pool, self.pool_gammas
+        out: list[list[cirq.Circuit]] = []
+        self.gammas, self.signs = [], []
+        for gi, gamma in enumerate(gammas):
+            m = self.n_samples(gamma)
+            taken, pools[gi] = pools[gi][:m], pools[gi][m:]
+            self.gammas.append(gamma)
+            self.signs.append([sg for _, sg in taken])
+            out.append([c for c, _ in taken])
         return out
 
     def combine(self, values: list[list[float]]) -> float:
@@ -579,6 +606,7 @@ def build_strategy(spec: StrategySpec) -> Strategy:
                 order=_int(o("order"), "order", 2),
                 shot_list=_shot_list(o("shot_list")),
                 steps=_int(o("steps"), "steps", 5),
+                split=(o("split") or "equal").lower(),
             )
         elif part == "pec":
             samples = o("samples")

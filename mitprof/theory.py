@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 
 def gamma_1q(p: float) -> float:
@@ -63,7 +64,7 @@ def zne_multiplier_optimal(coeffs: Sequence[float], sigmas2: Sequence[float],
     return float(np.sum(g * np.sqrt(np.asarray(sigmas2, dtype=float))) ** 2 / sigma0_2)
 
 
-def optimal_shot_fractions(coeffs: Sequence[float], sigmas2: Sequence[float]) -> np.ndarray:
+def optimal_shot_fractions(coeffs: npt.ArrayLike, sigmas2: npt.ArrayLike) -> np.ndarray:
     w = np.abs(np.asarray(coeffs, dtype=float)) * np.sqrt(np.asarray(sigmas2, dtype=float))
     return np.asarray(w / w.sum())
 

@@ -31,23 +31,30 @@ def test_help_is_fast_and_lists_commands():
 
 def test_profile_json_is_one_document_with_the_promised_keys():
     res = run("profile", "ghz:n=2", "--strategy", "zne", "--strategy", "rem", "--shots", "200",
-              "--repeats", "1", "--json")
+              "--repeats", "1", "--trials", "20", "--hardware", "ibm_heron", "--json")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert [r["strategy"] for r in doc["results"]] == [
         "unmitigated", "zne[richardson,1-2-3,global]", "rem[tensored]"]
     assert doc["results"][1]["total_shots"] == 600
+    zne = doc["results"][1]
+    assert set(zne["variance_multiplier"]) == {"estimate", "ci_low", "ci_high"}
+    assert isinstance(zne["theory_multiplier"], float) and zne["projected_qpu_seconds"] > 0
 
 
 def test_profile_table_on_a_qasm_file_with_cirq():
     res = run("profile", "bell.qasm", "--backend", "cirq", "--strategy", "rem", "--shots", "200",
-              "--repeats", "1", "--readout", "0.02,0.05", "--p1", "0.001")
+              "--repeats", "1", "--readout", "0.02,0.05", "--p1", "0.001", "--trials", "20")
     assert res.exit_code == 0, res.output
     assert "rem[tensored]" in res.stdout and "ideal" in res.stdout
+    # two measurement bases (ZZ, XX) + two calibration circuits; Bell sits at the simplex
+    # edge, so the REM theory is reported as an upper bound
+    assert "rem[tensored]: 4 circuits, M = " in res.stdout
+    assert "theory <= " in res.stdout
 
 
 @pytest.mark.parametrize("what, expect", [("circuits", "mirror"), ("strategies", "zne"),
-                                          ("backends", "cirq")])
+                                          ("backends", "cirq"), ("hardware", "ibm_heron")])
 def test_list(what, expect):
     res = run("list", what)
     assert res.exit_code == 0 and expect in res.stdout
@@ -62,9 +69,13 @@ def test_list(what, expect):
     ["profile", "ghz:n=2", "--backend", "qpu"],
     ["profile", "ghz:n=2", "--strategy", "zne:factory=cubic"],
     ["profile", "ghz:n=13", "--strategy", "zne"],
+    ["profile", "ghz:n=2", "--trials", "1"],
+    ["profile", "ghz:n=2", "--hardware", "ibm_q1"],
 ])
 def test_bad_input_gives_one_error_line_and_status_2(args):
-    proc = subprocess.run([sys.executable, "-m", "mitprof.cli", *args, "--repeats", "1"],
+    proc = subprocess.run([sys.executable, "-m", "mitprof.cli", *args, "--repeats", "1",
+                           "--trials", "0"] if "--trials" not in args else
+                          [sys.executable, "-m", "mitprof.cli", *args, "--repeats", "1"],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

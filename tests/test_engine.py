@@ -9,7 +9,8 @@ from mitprof.errors import SpecError
 @pytest.fixture(scope="module")
 def result():
     return profile("ghz:n=3", strategies=["zne", "pec:samples=20", "rem"], noise=0.02,
-                   shots=500, seed=3, repeats=1)
+                   shots=500, seed=3, repeats=1, trials=30, hardware="ibm_eagle",
+                   target_error=0.05, budgets=[10**6])
 
 
 def test_profile_reports_every_strategy_with_baseline_first(result):
@@ -63,17 +64,39 @@ def test_table_and_repr_name_every_strategy(result):
 def test_same_seed_same_estimates_on_each_backend():
     for backend in ("aer", "cirq"):
         a = profile("ghz:n=2", backend=backend, strategies=["zne", "rem"], shots=300, seed=9,
-                    repeats=1)
+                    repeats=1, trials=5)
         b = profile("ghz:n=2", backend=backend, strategies=["zne", "rem"], shots=300, seed=9,
-                    repeats=1)
+                    repeats=1, trials=5)
         assert [r.value for r in a.results] == [r.value for r in b.results]
+        assert [r.variance_multiplier for r in a.results] == [
+            r.variance_multiplier for r in b.results]
         assert all(math.isfinite(r.value) for r in a.results)
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"shots": 0}, "shots"), ({"noise": 1.2}, "noise"), ({"observable": "ZZZZ"}, "acts on 4"),
     ({"backend": "qpu"}, "unknown backend"), ({"strategies": ["magic"]}, "unknown strategy"),
+    ({"trials": 1}, "trials"), ({"hardware": "qpu9"}, "hardware"), ({"target_error": -1}, "target"),
+    ({"budgets": [0]}, "budget"),
 ])
 def test_bad_input_raises_spec_errors(kwargs, fragment):
     with pytest.raises(SpecError, match=fragment):
         profile("ghz:n=3", **{"repeats": 1, **kwargs})
+
+
+def test_statistics_fields_have_the_promised_shapes(result):
+    for r in result.results:
+        assert set(r.variance_multiplier) == {"estimate", "ci_low", "ci_high"}
+        assert r.variance_multiplier["ci_low"] <= r.variance_multiplier["estimate"] <= \
+            r.variance_multiplier["ci_high"]
+        assert set(r.bias) == {"estimate", "ci_low", "ci_high"}
+        assert r.rmse >= abs(r.bias["estimate"]) - 1e-12  # rmse^2 = bias^2 + variance
+        assert r.trials == 30
+        assert r.projected_qpu_seconds > 2.0  # at least the job overhead of the preset
+        assert set(r.rmse_at_budget) == {str(r.total_shots), str(10**6)}
+    zne = result["zne"]
+    assert zne.theory_multiplier > 1 and zne.theory_multiplier_optimal_split is not None
+    assert zne.consistent in (True, False)
+    # PEC runs 20 circuits per estimate: its projected QPU time exceeds the baseline's
+    assert result["pec"].projected_qpu_seconds > result.results[0].projected_qpu_seconds
+    assert "M = " in zne.summary(0.1) and "theory" in zne.summary(0.1)

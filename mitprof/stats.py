@@ -1,0 +1,160 @@
+"""Pure statistics over trial estimates: intervals, multipliers, break-even budgets.
+
+Intervals are percentile bootstraps over trials (scipy.stats.bootstrap): PEC
+estimates are heavy-tailed, so no Gaussian or F intervals. Variances are per
+total shot, sigma^2 = N * Var(estimate), as in THEORY.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+CONFIDENCE = 0.95
+RESAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class Interval:
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high}
+
+    def contains(self, x: float) -> bool:
+        return self.ci_low <= x <= self.ci_high
+
+
+def _bootstrap(samples: tuple[np.ndarray, ...], statistic: Any, seed: int,
+               confidence: float = CONFIDENCE) -> tuple[float, float]:
+    from scipy.stats import bootstrap
+
+    res = bootstrap(samples, statistic, n_resamples=RESAMPLES, confidence_level=confidence,
+                    method="percentile", vectorized=True, paired=False,
+                    rng=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def mean_interval(values: np.ndarray, seed: int = 0, shift: float = 0.0) -> Interval:
+    """Mean of `values` minus `shift`, with its bootstrap interval."""
+    v = np.asarray(values, dtype=float)
+    lo, hi = _bootstrap((v,), lambda a, axis=-1: np.mean(a, axis=axis), seed)
+    return Interval(float(v.mean()) - shift, lo - shift, hi - shift)
+
+
+def variance_multiplier(mitigated: np.ndarray, shots_mitigated: int, baseline: np.ndarray,
+                        shots_baseline: int, seed: int = 0,
+                        confidence: float = CONFIDENCE) -> Interval:
+    """Equal-precision shot multiplier M = N_mit Var_mit / (N_0 Var_0), both sides resampled."""
+    a, b = np.asarray(mitigated, dtype=float), np.asarray(baseline, dtype=float)
+    scale = shots_mitigated / shots_baseline
+
+    def ratio(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.asarray(scale * np.var(x, axis=axis, ddof=1) / np.var(y, axis=axis, ddof=1))
+
+    lo, hi = _bootstrap((a, b), ratio, seed, confidence)
+    return Interval(float(ratio(a, b)), lo, hi)
+
+
+def rmse(values: np.ndarray, ideal: float) -> float:
+    v = np.asarray(values, dtype=float)
+    return float(np.sqrt(np.mean((v - ideal) ** 2)))
+
+
+def debiased_bias2(values: np.ndarray, ideal: float) -> float:
+    """An unbiased estimate of bias^2: (mean - ideal)^2 minus the variance of the mean."""
+    v = np.asarray(values, dtype=float)
+    return float((v.mean() - ideal) ** 2 - v.var(ddof=1) / len(v))
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """RMSE(N) = sqrt(bias^2 + sigma^2 / N) for a total shot budget N."""
+
+    bias2: float  # debiased, may be slightly negative from noise: clipped where used
+    sigma2: float  # per total shot
+
+    @classmethod
+    def from_trials(cls, values: np.ndarray, ideal: float, total_shots: int) -> ErrorModel:
+        v = np.asarray(values, dtype=float)
+        return cls(debiased_bias2(v, ideal), float(v.var(ddof=1) * total_shots))
+
+    def rmse_at(self, budget: float) -> float:
+        return float(np.sqrt(max(self.bias2, 0.0) + self.sigma2 / budget))
+
+    def shots_for(self, target: float) -> float | str:
+        gap = target**2 - max(self.bias2, 0.0)
+        return "unreachable" if gap <= 0 else float(self.sigma2 / gap)
+
+
+def breakeven(mit: ErrorModel, base: ErrorModel,
+              bias_gap: Interval | None = None) -> tuple[float | str, str]:
+    """Total shot budget above which the mitigated RMSE beats the unmitigated one.
+
+    Solves b_m^2 + s_m^2/N < b_u^2 + s_u^2/N. Returns (N or 'always'/'never'/
+    'undetermined', reason). `bias_gap` is the interval of b_u^2 - b_m^2; when it
+    contains zero the data cannot tell which bias is larger.
+    """
+    db = max(base.bias2, 0.0) - max(mit.bias2, 0.0)
+    ds = mit.sigma2 - base.sigma2
+    if bias_gap is not None and bias_gap.contains(0.0):
+        if ds <= 0:
+            return "always", "no worse in variance, and the bias difference is not resolved"
+        return "undetermined", "the interval of the bias difference includes zero"
+    if db > 0:
+        if ds <= 0:
+            return "always", "lower bias and no more variance per shot"
+        return float(ds / db), "lower bias outweighs the extra variance above this budget"
+    if ds < 0:
+        return "always", "no more bias and less variance per shot"
+    return "never", "no less bias than the unmitigated estimator"
+
+
+def bias2_gap(mitigated: np.ndarray, baseline: np.ndarray, ideal: float,
+              seed: int = 0) -> Interval:
+    """Interval of debiased b_u^2 - b_m^2 (positive: mitigation lowers the bias)."""
+    a, b = np.asarray(mitigated, dtype=float), np.asarray(baseline, dtype=float)
+
+    def gap(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        def b2(z: np.ndarray) -> np.ndarray:
+            n = z.shape[axis]
+            return np.asarray((np.mean(z, axis=axis) - ideal) ** 2
+                              - np.var(z, axis=axis, ddof=1) / n)
+
+        return b2(y) - b2(x)
+
+    lo, hi = _bootstrap((a, b), gap, seed)
+    return Interval(float(gap(a, b)), lo, hi)
+
+
+def crossover(widths: list[int], quantum: list[float],
+              classical: list[float]) -> tuple[float | None, str]:
+    """First width at which the classical time exceeds the quantum time.
+
+    Inside the measured range: interpolated between the bracketing widths.
+    Otherwise: log-linear fits of both curves in width, labelled extrapolated;
+    None when the curves do not cross.
+    """
+    w = np.asarray(widths, dtype=float)
+    q, c = np.log(np.asarray(quantum, dtype=float)), np.log(np.asarray(classical, dtype=float))
+    order = np.argsort(w)
+    w, q, c = w[order], q[order], c[order]
+    d = c - q
+    for i in range(len(w) - 1):
+        if d[i] < 0 <= d[i + 1]:
+            x = w[i] + (w[i + 1] - w[i]) * (-d[i]) / (d[i + 1] - d[i])
+            return float(x), "measured"
+    if len(w) and d[0] >= 0:
+        return float(w[0]), "measured (classical already slower at the smallest width)"
+    if len(w) < 2:
+        return None, "needs at least two widths"
+    sq, iq = np.polyfit(w, q, 1)
+    sc, ic = np.polyfit(w, c, 1)
+    if sc <= sq:
+        return None, "no crossover: classical time does not grow faster than quantum time"
+    x = (iq - ic) / (sc - sq)
+    return float(x), "extrapolated (log-linear fit in width)"

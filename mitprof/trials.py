@@ -1,0 +1,99 @@
+"""The statistics pass: many independent trials of one estimator, cheaply.
+
+Each trial redraws everything a real re-run would: Mitiq's construction (PEC
+samples, random folds, TREX twirls), shot noise, REM calibration counts and
+Mitiq's REM resampling. Only the simulator is replaced: every distinct circuit
+is simulated once for its exact output distribution (cached by content) and
+shots are drawn from it, which has exactly the distribution of re-running it.
+A test compares the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cirq
+import numpy as np
+
+from .backends import Backend
+from .circuits import Workload
+from .noise import Noise
+from .seeds import derive_seed
+from .strategies import PEC, Estimate, Job, StrategySpec
+
+Executor = Callable[[list[Job], np.random.Generator], list[np.ndarray]]
+
+
+class ExactSampler:
+    """Exact output distributions of measured canonical circuits, cached by content."""
+
+    def __init__(self, backend: Backend, noise: Noise, n_qubits: int) -> None:
+        self.backend, self.noise, self.n_qubits = backend, noise, n_qubits
+        self._cache: dict[cirq.FrozenCircuit, np.ndarray] = {}
+
+    def probabilities(self, circuit: cirq.Circuit) -> np.ndarray:
+        key = cirq.FrozenCircuit(circuit)
+        probs = self._cache.get(key)
+        if probs is None:
+            probs = self.backend.probabilities(self.noise.apply(circuit), self.n_qubits)
+            self._cache[key] = probs
+        return probs
+
+    @property
+    def distinct(self) -> int:
+        return len(self._cache)
+
+    def sample(self, job: Job, rng: np.random.Generator) -> np.ndarray:
+        probs = self.probabilities(job.circuit)
+        m = int(np.log2(probs.size))
+        counts = rng.multinomial(job.shots, probs)
+        outcomes = np.repeat(np.arange(probs.size), counts)
+        rng.shuffle(outcomes)  # shot order carries no information; keep it exchangeable anyway
+        return ((outcomes[:, None] >> np.arange(m - 1, -1, -1)) & 1).astype(np.uint8)
+
+    def __call__(self, jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
+        return [self.sample(j, rng) for j in jobs]
+
+
+def simulator_executor(backend: Backend, noise: Noise, n_qubits: int) -> Executor:
+    """Re-run circuits on the simulator (the reference the statistics pass must match)."""
+
+    def run(jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
+        compiled = backend.compile([noise.apply(j.circuit) for j in jobs], n_qubits)
+        return backend.run(compiled, [j.shots for j in jobs], int(rng.integers(2**31))).bits
+
+    return run
+
+
+@dataclass
+class TrialSet:
+    values: np.ndarray  # one estimate per trial (NaN where the estimator failed)
+    estimates: list[Estimate]
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.values[np.isfinite(self.values)]
+
+
+def run_trials(spec: StrategySpec, workload: Workload, noise: Noise, shots: int, seed: int,
+               trials: int, execute: Executor) -> TrialSet:
+    values, estimates = [], []
+    pool = None
+    for t in range(trials):
+        rng = np.random.default_rng(derive_seed(seed, "trial", t))
+        est = Estimate(spec, workload.observable.groups, workload.circuit, workload.n_qubits,
+                       noise, shots, rng)
+        layer = est.strategy.circuit_layer
+        if isinstance(layer, PEC):
+            if pool is None:  # every trial's samples in one Mitiq call per group
+                pool = layer.draw(est.logicals, np.random.default_rng(derive_seed(seed, "pool")),
+                                  noise, trials)
+            layer.pool, layer.pool_gammas = pool
+        done = False
+        while not done:
+            jobs = est.construct()
+            done = est.combine(execute(jobs, rng))
+        values.append(est.value)
+        estimates.append(est)
+    return TrialSet(np.asarray(values, dtype=float), estimates)
