@@ -191,7 +191,7 @@ def profile(
         _statistics(rows, specs, workload, nz, sampler, shots, seed, trials, ref.value,
                     target_error, budgets)
     if hw is not None:
-        _hardware(rows, hw, workload, ref.seconds)
+        _hardware(rows, hw, workload, ref.seconds, target_error)
 
     base = rows[0]
     base_err = abs(base["value"] - ref.value)
@@ -305,14 +305,35 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
 
 
 def _hardware(rows: list[dict[str, Any]], hw: Any, workload: Workload,
-              classical_seconds: float) -> None:
-    from .hardware import project
+              classical_seconds: float, target_error: float | None) -> None:
+    from .hardware import _google_terms, circuit_duration, pec_best_shots_per_sample, project
+    from .predict import pec_sigma2
 
     for row in rows:
         jobs = row["_run"].estimate.history
         qpu = project([(j.circuit, j.shots) for j in jobs], hw, workload.n_qubits)
         row["projected_qpu_seconds"] = qpu
         row["qpu_vs_classical"] = qpu / classical_seconds
+        parts = (row.get("theory_details") or {}).get("groups")
+        if row["name"] != "pec" or not parts:
+            continue
+        # PEC's samples-vs-shots trade-off: fewest shots per sample is most efficient per
+        # shot, but every distinct circuit has a fixed cost on hardware.
+        base = rows[0]
+        target = target_error or float(np.sqrt(base["sigma2_per_shot"] / base["total_shots"]))
+        main = [j.circuit for j in jobs if j.role == "main"]
+        if hw.kind == "google":
+            t_circuit, t_shot = _google_terms(workload.n_qubits,
+                                              int(np.mean([len(c) for c in main])))
+        else:
+            t_circuit = hw.t_circuit
+            t_shot = hw.t_rep + float(np.mean([circuit_duration(c, hw) for c in main]))
+        sig = [pec_sigma2(parts, s) for s in range(1, 10001)]
+        s_best, t_best = pec_best_shots_per_sample(sig, target, t_circuit, t_shot, hw.t_job)
+        row["pec_shots_per_sample_optimal"] = {
+            "shots_per_sample": s_best, "target_error": target, "projected_qpu_seconds": t_best,
+            "samples": int(np.ceil(max(1.0, sig[s_best - 1] / (s_best * target**2)))),
+        }
 
 
 def environment() -> dict[str, Any]:

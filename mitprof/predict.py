@@ -138,7 +138,7 @@ def _predict_pec(est: Estimate, trial_estimates: Sequence[Estimate], workload: W
     assert isinstance(layer, PEC)
     pool = [t for t in trial_estimates if isinstance(t.strategy.circuit_layer, PEC)] or [est]
     n_groups = len(est._shape)
-    var_total, shots_total, gammas = 0.0, 0, []
+    var_total, shots_total, gammas, parts = 0.0, 0, [], []
     for gi in range(n_groups):
         e_vals, v_vals, x_vals = [], [], []
         for t in pool:
@@ -160,6 +160,8 @@ def _predict_pec(est: Estimate, trial_estimates: Sequence[Estimate], workload: W
             np.square(e_vals))) - mu**2)
         var_total += sigma2 / (m * s)
         shots_total += m * s
+        parts.append({"gamma": gamma, "mean_v": float(np.mean(v_vals)),
+                      "mean_e2": float(np.mean(np.square(e_vals))), "mu": mu})
     mult = shots_total * var_total / sigma0_2
     floor = None
     reason = "E_q averages estimated over every sampled circuit of every trial"
@@ -169,7 +171,15 @@ def _predict_pec(est: Estimate, trial_estimates: Sequence[Estimate], workload: W
         floor = theory.unbiased_floor(noise.p1, n_gates)
     return Prediction(float(mult), reason, floor=floor,
                       extra={"gamma": float(np.prod(gammas)),
-                             "gamma_squared": float(np.prod(gammas)) ** 2})
+                             "gamma_squared": float(np.prod(gammas)) ** 2, "groups": parts})
+
+
+def pec_sigma2(parts: Sequence[dict[str, float]], s: int) -> float:
+    """Per-total-shot variance of PEC with s shots per sampled circuit, every group
+    getting the same samples and shots: N Var = G sum_g sigma_g^2(s)."""
+    return float(len(parts) * sum(
+        p["gamma"] ** 2 * p["mean_v"] + s * (p["gamma"] ** 2 * p["mean_e2"] - p["mu"] ** 2)
+        for p in parts))
 
 
 def _confusion(p01: np.ndarray, p10: np.ndarray | None, qubits: Sequence[int]) -> np.ndarray:

@@ -51,6 +51,7 @@ class StrategyResult:
     statistics_error: str | None = None
     projected_qpu_seconds: float | None = None
     qpu_vs_classical: float | None = None
+    pec_shots_per_sample_optimal: dict[str, float] | None = None
 
     def summary(self, unmitigated_error: float | None = None) -> str:
         """One readable line: circuits, multiplier with interval and theory, error, pay-off."""
@@ -115,6 +116,7 @@ class ProfileResult:
     def to_dict(self) -> dict[str, Any]:
         d = _clean(asdict(self))
         d["results"] = [r.to_dict() for r in self.results]
+        d["errors"] = self.errors
         return d
 
     def table(self) -> str:

@@ -100,3 +100,13 @@ def test_statistics_fields_have_the_promised_shapes(result):
     # PEC runs 20 circuits per estimate: its projected QPU time exceeds the baseline's
     assert result["pec"].projected_qpu_seconds > result.results[0].projected_qpu_seconds
     assert "M = " in zne.summary(0.1) and "theory" in zne.summary(0.1)
+
+
+def test_pec_shots_per_sample_optimum_follows_the_per_circuit_cost():
+    kwargs = dict(observable="ZZ", strategies=["pec:samples=30"], shots=100, repeats=1,
+                  trials=20)
+    costly = profile("bell.qasm", hardware={"t_1q": 5e-8, "t_2q": 3e-7, "t_measure": 1e-6,
+                                            "t_circuit": 0.02, "t_job": 1.0}, **kwargs)
+    free = profile("bell.qasm", hardware="ibm_eagle", **kwargs)
+    assert costly["pec"].pec_shots_per_sample_optimal["shots_per_sample"] > 1
+    assert free["pec"].pec_shots_per_sample_optimal["shots_per_sample"] == 1
