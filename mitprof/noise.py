@@ -10,6 +10,7 @@ by gate, so their agreement is exact up to floating point.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import cirq
@@ -159,9 +160,21 @@ class ReadoutChannel(cirq.Gate):
 
 def aer_instruction_for(gate: Any) -> Any:
     """The Aer instruction for a Cirq noise channel, in Aer's parameterisation."""
-    from qiskit_aer.noise import depolarizing_error, kraus_error
-
     if isinstance(gate, cirq.DepolarizingChannel):
-        k = gate.num_qubits()
-        return depolarizing_error(cirq_to_aer_lambda(gate.p, k), k).to_instruction()
-    return kraus_error(_readout_kraus(gate.p01, gate.p10)).to_instruction()
+        return _aer_depolarizing(float(gate.p), gate.num_qubits())
+    return _aer_readout(gate.p01, gate.p10)
+
+
+# Building a QuantumError costs ~1 ms; circuits repeat a handful of channels thousands of times.
+@lru_cache(maxsize=256)
+def _aer_depolarizing(p: float, k: int) -> Any:
+    from qiskit_aer.noise import depolarizing_error
+
+    return depolarizing_error(cirq_to_aer_lambda(p, k), k).to_instruction()
+
+
+@lru_cache(maxsize=64)
+def _aer_readout(p01: float, p10: float) -> Any:
+    from qiskit_aer.noise import kraus_error
+
+    return kraus_error(_readout_kraus(p01, p10)).to_instruction()
