@@ -38,6 +38,10 @@ class Backend(Protocol):
 
     def probabilities(self, circuit: cirq.Circuit, n_qubits: int) -> np.ndarray: ...
 
+    def exact_available(self, n_qubits: int) -> bool: ...
+
+    def choose(self, n_qubits: int, clifford: bool) -> str: ...
+
 
 def check_density_capacity(n_qubits: int) -> None:
     if n_qubits > MAX_DENSITY_QUBITS:
@@ -70,39 +74,88 @@ def _marginal(full_diag: np.ndarray, n_qubits: int, keep: list[int]) -> np.ndarr
     return flat / flat.sum()
 
 
+AER_METHODS = ("auto", "density_matrix", "stabilizer", "statevector", "matrix_product_state")
+MAX_STATEVECTOR_SIM_QUBITS = 24  # trajectories on a 2^n statevector: 256 MiB at 24 qubits
+
+
 class AerBackend:
+    """Qiskit Aer. `method="auto"` picks density matrix up to 12 qubits (exact output
+    distributions), then stabilizer for Clifford circuits, statevector trajectories up
+    to 24 qubits and matrix-product states beyond."""
+
     name = "aer"
 
-    def __init__(self, threads: int = 1) -> None:
-        self.threads = threads
-        self._sim: Any = None
+    def __init__(self, threads: int = 1, method: str = "auto") -> None:
+        if method not in AER_METHODS:
+            raise SpecError(f"unknown Aer method {method!r}; valid: {', '.join(AER_METHODS)}")
+        self.threads, self.method = threads, method
+        self.method_used: str | None = None
+        self._sims: dict[str, Any] = {}
+        self._readout: tuple[float, float] | None = None
 
-    def _simulator(self) -> Any:
-        if self._sim is None:
+    def choose(self, n_qubits: int, clifford: bool) -> str:
+        if self.method != "auto":
+            if self.method == "density_matrix":
+                check_density_capacity(n_qubits)
+            if self.method == "stabilizer" and not clifford:
+                raise SpecError("the stabilizer method needs a Clifford circuit")
+            return self.method
+        if n_qubits <= MAX_DENSITY_QUBITS:
+            return "density_matrix"
+        if clifford:
+            return "stabilizer"
+        return ("statevector" if n_qubits <= MAX_STATEVECTOR_SIM_QUBITS
+                else "matrix_product_state")
+
+    def exact_available(self, n_qubits: int) -> bool:
+        return self.method in ("auto", "density_matrix") and n_qubits <= MAX_DENSITY_QUBITS
+
+    def _simulator(self, method: str) -> Any:
+        key = f"{method}:{self._readout}"
+        if key not in self._sims:
             from qiskit_aer import AerSimulator
 
-            self._sim = AerSimulator(method="density_matrix", max_parallel_threads=self.threads)
-        return self._sim
+            noise_model = None
+            if method != "density_matrix" and self._readout and any(self._readout):
+                from qiskit_aer.noise import NoiseModel, ReadoutError
+
+                p01, p10 = self._readout
+                noise_model = NoiseModel()
+                noise_model.add_all_qubit_readout_error(
+                    ReadoutError([[1 - p01, p01], [p10, 1 - p10]]))
+            self._sims[key] = AerSimulator(method=method, max_parallel_threads=self.threads,
+                                           noise_model=noise_model)
+        return self._sims[key]
 
     def compile(self, circuits: list[cirq.Circuit], n_qubits: int) -> list[Any]:
-        from .circuits import to_qiskit
+        from .circuits import is_clifford, to_qiskit
+        from .noise import ReadoutChannel
 
-        check_density_capacity(n_qubits)
-        return [to_qiskit(c, n_qubits) for c in circuits]
+        method = self.choose(n_qubits, all(is_clifford(_gates_only(c)) for c in circuits))
+        self.method_used = method
+        if method != "density_matrix":
+            # readout goes to Aer's classical readout model instead (one noise per profile)
+            self._readout = next(((op.gate.p01, op.gate.p10) for c in circuits
+                                  for op in c.all_operations()
+                                  if isinstance(op.gate, ReadoutChannel)), self._readout)
+        return [(method, to_qiskit(c, n_qubits, clifford_only=method == "stabilizer",
+                                   readout_channels=method == "density_matrix"))
+                for c in circuits]
 
     def run(self, compiled: list[Any], shots: list[int], seed: int) -> RunOutput:
-        sim = self._simulator()
         bits: list[np.ndarray | None] = [None] * len(compiled)
         sim_seconds = 0.0
-        # Aer takes one shot count per call: one call per distinct count (usually one).
-        for batch_no, s in enumerate(sorted(set(shots))):
-            idx = [i for i, n in enumerate(shots) if n == s]
-            result = sim.run(
-                [compiled[i] for i in idx], shots=s, seed_simulator=seed + 7919 * batch_no
+        # Aer takes one shot count per call: one call per distinct (method, count).
+        keys = sorted({(m, s) for (m, _), s in zip(compiled, shots, strict=True)})
+        for batch_no, (method, s) in enumerate(keys):
+            idx = [i for i, ((m, _), n) in enumerate(zip(compiled, shots, strict=True))
+                   if (m, n) == (method, s)]
+            result = self._simulator(method).run(
+                [compiled[i][1] for i in idx], shots=s, seed_simulator=seed + 7919 * batch_no
             ).result()
             sim_seconds += float(result.time_taken)
             for j, i in enumerate(idx):
-                bits[i] = _counts_to_bits(result.get_counts(j), compiled[i].num_clbits)
+                bits[i] = _counts_to_bits(result.get_counts(j), compiled[i][1].num_clbits)
         return RunOutput([b for b in bits if b is not None], sim_seconds)
 
     def probabilities(self, circuit: cirq.Circuit, n_qubits: int) -> np.ndarray:
@@ -115,26 +168,44 @@ class AerBackend:
         bare = cirq.Circuit(op for op in circuit.all_operations() if not cirq.is_measurement(op))
         qc = to_qiskit(bare, n_qubits)
         qc.save_probabilities(qubits=keep)
-        data = self._simulator().run(qc, shots=1).result().data(0)["probabilities"]
-        probs = np.asarray(data, dtype=float)
+        data = self._simulator("density_matrix").run(qc, shots=1).result().data(0)
+        probs = np.asarray(data["probabilities"], dtype=float)
         # Aer indexes little-endian over `keep` (keep[0] least significant): reverse it.
         m = len(keep)
         probs = probs.reshape([2] * m).transpose(list(range(m))[::-1]).reshape(-1) if m else probs
         return probs / probs.sum()
 
 
+def _gates_only(circuit: cirq.Circuit) -> cirq.Circuit:
+    import cirq
+
+    from .noise import ReadoutChannel
+
+    return cirq.Circuit(op for op in circuit.all_operations()
+                        if not isinstance(op.gate, cirq.DepolarizingChannel | ReadoutChannel))
+
+
 def _counts_to_bits(counts: dict[str, int], m: int) -> np.ndarray:
+    """Aer counts (clbit 0 rightmost) to a (shots, m) array in clbit order, any width."""
     if not counts:
         return np.zeros((0, m), dtype=np.uint8)
-    values = np.array([int(k.replace(" ", ""), 2) for k in counts], dtype=np.int64)
-    reps = np.array(list(counts.values()), dtype=np.int64)
-    flat = np.repeat(values, reps)
-    # clbit j (= j-th measured qubit) is bit j of the integer
-    return ((flat[:, None] >> np.arange(m)) & 1).astype(np.uint8)
+    keys = [k.replace(" ", "") for k in counts]
+    table = np.frombuffer("".join(keys).encode(), dtype=np.uint8).reshape(len(keys), -1)
+    table = (table[:, ::-1] - ord("0")).astype(np.uint8)
+    reps = np.fromiter(counts.values(), dtype=np.int64, count=len(keys))
+    return np.repeat(table, reps, axis=0)
 
 
 class CirqBackend:
     name = "cirq"
+    method_used = "density_matrix"
+
+    def exact_available(self, n_qubits: int) -> bool:
+        return n_qubits <= MAX_DENSITY_QUBITS
+
+    def choose(self, n_qubits: int, clifford: bool) -> str:
+        check_density_capacity(n_qubits)
+        return "density_matrix"
 
     def compile(self, circuits: list[cirq.Circuit], n_qubits: int) -> list[Any]:
         check_density_capacity(n_qubits)
@@ -168,13 +239,20 @@ class CirqBackend:
 
 
 BACKENDS: dict[str, tuple[str, type]] = {
-    "aer": ("Qiskit Aer density-matrix simulator (explicit noise channels)", AerBackend),
+    "aer": ("Qiskit Aer (explicit noise channels): density matrix to 12 qubits, then "
+            "stabilizer for Clifford circuits, statevector or MPS otherwise", AerBackend),
     "cirq": ("Cirq DensityMatrixSimulator (explicit noise channels)", CirqBackend),
 }
 
 
-def get_backend(name: str, threads: int = 1) -> Backend:
-    if name not in BACKENDS:
-        raise SpecError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")
-    cls = BACKENDS[name][1]
-    return cls(threads) if cls is AerBackend else cls()  # type: ignore[no-any-return]
+def get_backend(name: str, threads: int = 1, method: str = "auto") -> Backend:
+    """`aer`, `cirq`, or `aer:METHOD` to force an Aer simulation method."""
+    base, _, forced = name.partition(":")
+    if base not in BACKENDS:
+        raise SpecError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)} "
+                        f"(aer:{'|'.join(AER_METHODS[1:])} forces a method)")
+    if base == "aer":
+        return AerBackend(threads, forced or method)
+    if forced:
+        raise SpecError("only the aer backend takes a method")
+    return CirqBackend()

@@ -116,13 +116,17 @@ def is_clifford(circuit: cirq.Circuit) -> bool:
 
 
 def to_qiskit(
-    circuit: cirq.Circuit, n_qubits: int, noise_channels: bool = True
+    circuit: cirq.Circuit, n_qubits: int, noise_channels: bool = True,
+    clifford_only: bool = False, readout_channels: bool = True,
 ) -> qiskit.QuantumCircuit:
     """Exact gate-by-gate translation of a canonical (possibly noisy) Cirq circuit.
 
     Depolarizing channels become Aer depolarizing errors in Aer's parameterisation
     (noise.cirq_to_aer_lambda); readout channels become Kraus errors. The measured
-    qubits go to clbits 0..m-1 in measurement order.
+    qubits go to clbits 0..m-1 in measurement order. `clifford_only` writes
+    quarter-turn rotations as h/s/sdg/z sequences (Aer's stabilizer method rejects
+    rx/ry/rz); `readout_channels=False` leaves readout error to the simulator's
+    classical readout model (the stabilizer method cannot apply a Kraus channel).
     """
     import cirq
     from qiskit import QuantumCircuit
@@ -138,17 +142,32 @@ def to_qiskit(
     for op in circuit.all_operations():
         qs = [q.x for q in op.qubits]  # type: ignore[attr-defined]
         if isinstance(op.gate, cirq.DepolarizingChannel | ReadoutChannel):
-            if noise_channels:
+            if noise_channels and (readout_channels or not isinstance(op.gate, ReadoutChannel)):
                 qc.append(aer_instruction_for(op.gate), qs)
             continue
         name, angle = gate_name(op)
         if name == "measure":
             qc.measure(qs, [clbit[q] for q in qs])
+        elif clifford_only and angle is not None:
+            _quarter_turns(qc, name, angle, qs[0])
         elif angle is None:
             getattr(qc, name)(*qs)
         else:
             getattr(qc, name)(angle, *qs)
     return qc
+
+
+def _quarter_turns(qc: Any, name: str, angle: float, q: int) -> None:
+    """rz/rx/ry by a multiple of pi/2 as Clifford gates (equal up to global phase)."""
+    k = round(angle / (np.pi / 2))
+    if not np.isclose(angle, k * np.pi / 2):
+        raise SpecError(f"{name}({angle}) is not a Clifford rotation")
+    turns = [[], ["s"], ["z"], ["sdg"]][k % 4]
+    wrap = {"rz": ([], []), "rx": (["h"], ["h"]), "ry": (["sdg", "h"], ["h", "s"])}[name]
+    for g in [*wrap[0], *turns, *wrap[1]]:
+        getattr(qc, g)(q)
+    if not turns and not wrap[0]:
+        qc.id(q)  # keep a slot for the gate's noise channel to follow
 
 
 def from_qiskit(qc: qiskit.QuantumCircuit, name: str = "circuit") -> cirq.Circuit:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import Backend, get_backend
+from .backends import MAX_DENSITY_QUBITS, Backend, get_backend
 from .circuits import Workload, resolve
 from .errors import SpecError
 from .measure import PHASES, PhaseClock
@@ -175,21 +175,27 @@ def profile(
         hw = get_model(hardware)
     workload = resolve(circuit, observable)
     be = get_backend(backend)
-    be.compile([], workload.n_qubits)  # capacity check before any work
-
     from . import exact
-    from .trials import ExactSampler
+    from .circuits import is_clifford
+    from .trials import ExactSampler, simulator_executor
 
+    method = be.choose(workload.n_qubits, is_clifford(workload.circuit))  # capacity check
     ref = exact.compute(workload)
-    sampler = ExactSampler(be, nz, workload.n_qubits)
-    noisy = noisy_value_exact(workload, nz, be)
-    specs = [resolve_optimal_split(s, workload, nz, sampler, shots) for s in specs]
+    exact_dists = be.exact_available(workload.n_qubits)
+    sampler = ExactSampler(be, nz, workload.n_qubits) if exact_dists else None
+    noisy = noisy_value_exact(workload, nz, be) if exact_dists else None
+    if sampler is not None:
+        specs = [resolve_optimal_split(s, workload, nz, sampler, shots) for s in specs]
+    elif any(s.opt("split") == "optimal" for s in specs):
+        raise SpecError("zne split=optimal needs exact output distributions "
+                        f"(density matrix, at most {MAX_DENSITY_QUBITS} qubits)")
 
     rows = [_timed(spec, workload, nz, be, shots, derive_seed(seed, spec.name, spec.options),
                    repeats) for spec in specs]
     if trials:
-        _statistics(rows, specs, workload, nz, sampler, shots, seed, trials, ref.value,
-                    target_error, budgets)
+        executor = sampler or simulator_executor(be, nz, workload.n_qubits)
+        _statistics(rows, specs, workload, nz, executor, sampler, shots, seed, trials,
+                    ref.value, target_error, budgets)
     if hw is not None:
         _hardware(rows, hw, workload, ref.seconds, target_error)
 
@@ -213,6 +219,7 @@ def profile(
         backend=be.name, shots=shots, seed=seed, repeats=repeats, noise=nz.to_dict(),
         ideal_value=ref.value, noisy_value_exact=noisy, classical_seconds=ref.seconds,
         classical_method=ref.method, results=tuple(results), trials=trials,
+        simulation_method=method,
         hardware=hw.to_dict() if hw else None, environment=environment(),
     )
 
@@ -251,19 +258,20 @@ def _timed(spec: StrategySpec, workload: Workload, noise: Noise, be: Backend, sh
 
 
 def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload: Workload,
-                noise: Noise, sampler: Any, shots: int, seed: int, trials: int, ideal: float,
-                target_error: float | None, budgets: Sequence[int]) -> None:
-    """The statistics pass: trials from exact distributions, intervals, theory."""
+                noise: Noise, executor: Any, sampler: Any, shots: int, seed: int, trials: int,
+                ideal: float, target_error: float | None, budgets: Sequence[int]) -> None:
+    """The statistics pass: trials (from exact distributions where they exist, else
+    re-simulated), intervals, and theory (which needs exact distributions)."""
     from . import stats
-    from .predict import baseline_sigma2, predict
+    from .predict import Prediction, baseline_sigma2, predict
     from .trials import run_trials
 
-    sigma0_2 = baseline_sigma2(workload, sampler.probabilities)
+    sigma0_2 = baseline_sigma2(workload, sampler.probabilities) if sampler else None
     sets = []
     for spec, row in zip(specs, rows, strict=True):
         t0 = time.perf_counter()
         ts = run_trials(spec, workload, noise, shots,
-                        derive_seed(seed, spec.name, spec.options, "stats"), trials, sampler)
+                        derive_seed(seed, spec.name, spec.options, "stats"), trials, executor)
         row["stats_seconds"] = time.perf_counter() - t0
         sets.append(ts)
     base_vals, base_n = sets[0].ok, rows[0]["total_shots"]
@@ -280,8 +288,12 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         row["variance_multiplier"] = vm.to_dict()
         row["bias"] = stats.mean_interval(vals, s, shift=ideal).to_dict()
         row["rmse"] = stats.rmse(vals, ideal)
-        pred = predict(row["_run"].estimate, ts.estimates, workload, noise,
-                       sampler.probabilities, sigma0_2)
+        if sampler is None or sigma0_2 is None:
+            pred = Prediction(None, "no exact output distributions at this width: trials were "
+                                    "re-simulated and theory values need exact distributions")
+        else:
+            pred = predict(row["_run"].estimate, ts.estimates, workload, noise,
+                           sampler.probabilities, sigma0_2)
         row["theory_multiplier"] = pred.multiplier
         row["theory_reason"] = pred.reason
         if pred.optimal_split is not None:

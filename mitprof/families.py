@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import cirq
+import numpy as np
 
 from mitprof.errors import SpecError
 
@@ -101,6 +102,51 @@ def build_mirror(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
     return circuit, _observable(n, ((signs[i] / n, {i: "Z"}) for i in range(n)))
 
 
+# Single-qubit Clifford words over the canonical set (not uniform over the group: enough
+# to scramble; what matters is that the circuit is Clifford and its inverse is exact).
+_CLIFFORD_WORDS = ((cirq.H,), (cirq.S,), (cirq.H, cirq.S), (cirq.S, cirq.H),
+                   (cirq.H, cirq.S, cirq.H), (cirq.S, cirq.S), (cirq.X,), (cirq.Y,))
+
+
+def build_clifford_mirror(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
+    """U, a random Pauli layer, then U^-1: a mirror circuit at any width.
+
+    Mitiq's mirror generator finds the expected bitstring with a statevector
+    simulation (impossible at 100 qubits); here a stabilizer simulation finds it.
+    """
+    _require(n >= 2, f"clifford_mirror: n must be >= 2, got {n}")
+    _require(depth >= 1, f"clifford_mirror: depth must be >= 1, got {depth}")
+    _check_seed("clifford_mirror", seed)
+    rng = np.random.default_rng(seed)
+    q = cirq.LineQubit.range(n)
+    layers = []
+    for d in range(depth):
+        ops = [g(q[i]) for i in range(n)
+               for g in _CLIFFORD_WORDS[rng.integers(len(_CLIFFORD_WORDS))]]
+        pairs = [(i, i + 1) for i in range(d % 2, n - 1, 2)]
+        ops += [cirq.CNOT(q[a], q[b]) if rng.integers(2) else cirq.CNOT(q[b], q[a])
+                for a, b in pairs]
+        layers.append(cirq.Circuit(ops))
+    forward = cirq.Circuit(layers)
+    paulis = cirq.Circuit(p(q[i]) for i in range(n)
+                          for p in [(cirq.X, cirq.Y, cirq.Z)[rng.integers(3)]])
+    circuit = forward + paulis + cirq.inverse(forward)
+    bits = _stabilizer_outcome(circuit, n)
+    return circuit, _observable(n, (((1.0 if b == 0 else -1.0) / n, {i: "Z"})
+                                    for i, b in enumerate(bits)))
+
+
+def _stabilizer_outcome(circuit: cirq.Circuit, n: int) -> list[int]:
+    """The deterministic measurement outcome of a Clifford circuit, by stabilizer simulation."""
+    from qiskit.quantum_info import StabilizerState
+
+    from .circuits import to_qiskit
+
+    state = StabilizerState(to_qiskit(circuit, n, clifford_only=True))
+    outcome, _ = state.measure()  # qiskit: qubit 0 is the rightmost character
+    return [int(b) for b in reversed(outcome)]
+
+
 def build_rb(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
     _require(n in (1, 2), f"rb: n must be 1 or 2 (mitiq only generates 1- and 2-qubit RB), got {n}")
     _require(depth >= 1, f"rb: depth (number of Cliffords) must be >= 1, got {depth}")
@@ -155,6 +201,14 @@ FAMILIES: dict[str, Family] = {
             "mitiq random mirror circuit on a line; signed mean Z, ideal +1",
             MappingProxyType({"n": 4, "depth": 4, "seed": 0}),
             build_mirror,
+            clifford=True,
+        ),
+        Family(
+            "clifford_mirror",
+            "random Clifford layers, a Pauli layer, then their inverse; any width (expected "
+            "bitstring by stabilizer simulation); signed mean Z, ideal +1",
+            MappingProxyType({"n": 4, "depth": 4, "seed": 0}),
+            build_clifford_mirror,
             clifford=True,
         ),
         Family(

@@ -19,7 +19,7 @@ from . import theory
 from .circuits import Workload
 from .noise import Noise
 from .observables import MeasurementGroup
-from .strategies import PEC, REM, TREX, ZNE, CircuitLayer, Estimate
+from .strategies import PEC, REM, TREX, ZNE, CircuitLayer, Estimate, TensoredREM
 
 Probabilities = Callable[[cirq.Circuit], np.ndarray]
 
@@ -30,14 +30,14 @@ class Prediction:
     reason: str | None = None  # why multiplier is None, or what it assumes
     optimal_split: float | None = None  # ZNE: multiplier with shots split ~ |g_i| sigma_i
     floor: float | None = None  # quantum-Fisher floor for unbiased estimators, where it applies
-    bound: str | None = None  # "upper": the multiplier is an upper bound, not an estimate
+    # "approximate": the formula leaves out a step of the method (Mitiq's projection of
+    # the corrected distribution onto probabilities, active near the simplex edge)
+    bound: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def consistent_with(self, ci_low: float, ci_high: float) -> bool | None:
         if self.multiplier is None:
             return None
-        if self.bound == "upper":
-            return ci_low <= self.multiplier
         return ci_low <= self.multiplier <= ci_high
 
 
@@ -198,6 +198,7 @@ def _predict_rem(est: Estimate, execs: list[tuple[cirq.Circuit, MeasurementGroup
     delta method (binomial p01/p10 per qubit; multinomial columns for full)."""
     readout = est.strategy.readout
     assert isinstance(readout, REM)
+    redraw = not isinstance(readout, TensoredREM)  # only Mitiq's REM projects and redraws
     n = workload.n_qubits
     cal_jobs = [j for j in est.jobs if j.role == "calibration"]
     cal_p = [probs(j.circuit) for j in cal_jobs]
@@ -228,7 +229,7 @@ def _predict_rem(est: Estimate, execs: list[tuple[cirq.Circuit, MeasurementGroup
             q = np.linalg.solve(a, p)
             ec = float(p @ ginv)
             var_inv = float(p @ ginv**2) - ec**2
-            var_redraw = float(q @ f**2) - float(q @ f) ** 2
+            var_redraw = float(q @ f**2) - float(q @ f) ** 2 if redraw else 0.0
             values.append(ec)
             inversion.append(var_inv)
             variances.append(var_inv + var_redraw)
@@ -273,19 +274,19 @@ def _predict_rem(est: Estimate, execs: list[tuple[cirq.Circuit, MeasurementGroup
                     grad = (f_of(p01, up) - f_of(p01, down)) / (2 * h)
                 var_cal += grad**2 * base[q] * (1 - base[q]) / cal_shots
     mult = total_shots * (var_stat + var_cal) / sigma0_2
-    # Mitiq projects the corrected distribution onto probabilities; where an exact
-    # corrected probability lies within 3 sd of zero that projection truncates the
-    # fluctuations, and the unprojected formula only bounds the variance from above.
+    # Mitiq projects the corrected distribution onto probabilities (a numerical
+    # optimisation); where an exact corrected probability lies within 3 sd of zero the
+    # projection is active and changes the variance, which the formula leaves out.
     near_edge = False
-    for (_, g, s_k), p_raw, q_corr in zip(execs, exact_p, qs, strict=True):
+    for (_, g, s_k), p_raw, q_corr in zip(execs, exact_p, qs, strict=True) if redraw else ():
         a_k = full_a if full_a is not None else _confusion(p01, p10, g.measured_qubits)
         a_inv = np.linalg.pinv(a_k)
         sd = np.sqrt(np.maximum((a_inv**2) @ (p_raw * (1 - p_raw)), 0.0) / s_k)
         near_edge |= bool(np.any(q_corr < 3 * sd))
-    reason = ("upper bound: the corrected distribution is within 3 sd of the probability "
-              "simplex's edge, where Mitiq's projection truncates fluctuations") if near_edge \
-        else None
-    return Prediction(float(mult), reason, bound="upper" if near_edge else None,
+    reason = ("approximate: the corrected distribution is within 3 sd of the probability "
+              "simplex's edge, where Mitiq's projection onto probabilities (not modelled) is "
+              "active") if near_edge else None
+    return Prediction(float(mult), reason, bound="approximate" if near_edge else None,
                       extra={"variance_inversion_and_redraw": var_stat * total_shots,
                              "variance_calibration": float(var_cal) * total_shots,
                              "inversion_variance_per_shot": inversion_per_exec,

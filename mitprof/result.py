@@ -39,7 +39,7 @@ class StrategyResult:
     theory_multiplier: float | None = None
     theory_multiplier_optimal_split: float | None = None
     theory_reason: str | None = None
-    theory_bound: str | None = None  # "upper" when theory_multiplier only bounds M
+    theory_bound: str | None = None  # "approximate": the formula leaves out a step (reason)
     theory_details: dict[str, Any] = field(default_factory=dict)
     consistent: bool | None = None  # theory inside the measured interval
     floor: float | None = None  # unbiased-estimator floor, where it applies
@@ -58,7 +58,7 @@ class StrategyResult:
         parts = [f"{self.strategy}: {self.n_circuits} circuit{'s' * (self.n_circuits != 1)}"]
         vm = self.variance_multiplier
         if vm:
-            le = "<= " if self.theory_bound == "upper" else ""
+            le = "~" if self.theory_bound == "approximate" else ""
             theory = ("" if self.theory_multiplier is None
                       else f" (theory {le}{_num(self.theory_multiplier)})")
             parts.append(f"M = {_num(vm['estimate'])} ({_num(vm['ci_low'])}-"
@@ -93,11 +93,12 @@ class ProfileResult:
     repeats: int
     noise: dict[str, float]
     ideal_value: float
-    noisy_value_exact: float
+    noisy_value_exact: float | None  # None where no exact distribution exists (large widths)
     classical_seconds: float
     classical_method: str
     results: tuple[StrategyResult, ...]
     trials: int = 0
+    simulation_method: str = "density_matrix"
     hardware: dict[str, Any] | None = None
     environment: dict[str, Any] = field(default_factory=dict)
 
@@ -120,11 +121,15 @@ class ProfileResult:
         return d
 
     def table(self) -> str:
+        obs = self.observable if len(self.observable) <= 80 else (
+            f"{self.observable[:60]}... ({self.observable.count('*')} terms)")
         head = (f"{self.circuit} ({self.n_qubits} qubits, {self.n_gates} gates), observable "
-                f"{self.observable}, {self.backend}, noise p2={self.noise['p2']:g} "
+                f"{obs}, {self.backend}, noise p2={self.noise['p2']:g} "
                 f"p1={self.noise['p1']:g} readout=({self.noise['p01']:g},{self.noise['p10']:g}), "
                 f"{self.shots} shots/circuit, seed {self.seed}\n"
-                f"ideal {self.ideal_value:+.6f}   noisy (exact) {self.noisy_value_exact:+.6f}   "
+                f"ideal {self.ideal_value:+.6f}   noisy (exact) "
+                f"{'n/a' if self.noisy_value_exact is None else f'{self.noisy_value_exact:+.6f}'}"
+                f"   simulated with {self.simulation_method}   "
                 f"classical {self.classical_method} {_fmt_s(self.classical_seconds)}\n")
         cols = ["strategy", "value", "abs_err", "gain", "circuits", "shots", "shots x",
                 "wall", "wall x", "construct", "compile", "execute", "combine", "calib"]

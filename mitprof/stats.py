@@ -33,9 +33,10 @@ def _bootstrap(samples: tuple[np.ndarray, ...], statistic: Any, seed: int,
                confidence: float = CONFIDENCE) -> tuple[float, float]:
     from scipy.stats import bootstrap
 
-    res = bootstrap(samples, statistic, n_resamples=RESAMPLES, confidence_level=confidence,
-                    method="percentile", vectorized=True, paired=False,
-                    rng=np.random.default_rng(seed))
+    with np.errstate(divide="ignore", invalid="ignore"):  # degenerate resamples: inf/nan
+        res = bootstrap(samples, statistic, n_resamples=RESAMPLES, confidence_level=confidence,
+                        method="percentile", vectorized=True, paired=False,
+                        rng=np.random.default_rng(seed))
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 

@@ -11,6 +11,7 @@ from mitprof.families import FAMILIES
 from mitprof.noise import Noise
 
 SMALL = {"ghz": "ghz:n=3", "mirror": "mirror:n=3,depth=2,seed=1", "rb": "rb:n=2,depth=2,seed=1",
+         "clifford_mirror": "clifford_mirror:n=3,depth=2,seed=1",
          "ising": "ising:n=3,depth=2", "qaoa": "qaoa:n=3,depth=1"}
 
 
@@ -55,7 +56,9 @@ def test_exact_noisy_values_agree_and_samples_are_consistent(spec):
 
 def test_density_matrix_limit_says_how_much_memory():
     with pytest.raises(CapacityError, match=r"GiB.*density-matrix"):
-        AerBackend().compile([], 14)
+        AerBackend(method="density_matrix").choose(14, clifford=False)
+    with pytest.raises(CapacityError, match=r"GiB.*density-matrix"):
+        CirqBackend().choose(14, clifford=True)
 
 
 def test_unknown_backend_lists_valid_ones():

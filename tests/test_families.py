@@ -102,8 +102,9 @@ def test_non_clifford_families_are_nontrivial() -> None:
 
 
 def test_family_metadata() -> None:
-    assert set(FAMILIES) == {"ghz", "mirror", "rb", "ising", "qaoa"}
-    assert {k for k, f in FAMILIES.items() if f.clifford} == {"ghz", "mirror", "rb"}
+    assert set(FAMILIES) == {"ghz", "mirror", "clifford_mirror", "rb", "ising", "qaoa"}
+    assert {k for k, f in FAMILIES.items() if f.clifford} == {"ghz", "mirror", "clifford_mirror",
+                                                              "rb"}
     for name, family in FAMILIES.items():
         assert family.name == name
         assert family.description and "\n" not in family.description
@@ -148,7 +149,7 @@ def test_integral_float_accepted() -> None:
 @pytest.mark.parametrize(
     ("name", "params", "fragment"),
     [
-        ("nope", {}, "valid families: ghz, mirror, rb, ising, qaoa"),
+        ("nope", {}, "valid families: ghz, mirror, clifford_mirror, rb, ising, qaoa"),
         ("ghz", {"depth": 2}, "valid parameters: n"),
         ("ising", {"seed": 1}, "'seed'"),
         ("ghz", {"n": 1}, "n must be >= 2"),
