@@ -190,8 +190,8 @@ def _counts_to_bits(counts: dict[str, int], m: int) -> np.ndarray:
     if not counts:
         return np.zeros((0, m), dtype=np.uint8)
     keys = [k.replace(" ", "") for k in counts]
-    table = np.frombuffer("".join(keys).encode(), dtype=np.uint8).reshape(len(keys), -1)
-    table = (table[:, ::-1] - ord("0")).astype(np.uint8)
+    raw = np.frombuffer("".join(keys).encode(), dtype=np.uint8).reshape(len(keys), -1)
+    table = (raw[:, ::-1] - ord("0")).astype(np.uint8)
     reps = np.fromiter(counts.values(), dtype=np.int64, count=len(keys))
     return np.repeat(table, reps, axis=0)
 
