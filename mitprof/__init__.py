@@ -19,6 +19,12 @@ _LAZY = {
     "StrategyResult": "result",
     "Noise": "noise",
     "StrategySpec": "strategies",
+    "run_sweep": "sweep",
+    "SweepSpec": "spec",
+    "CircuitSpec": "spec",
+    "load_spec": "spec",
+    "load_results": "export",
+    "render_report": "report",
 }
 
 __all__ = ["CapacityError", "MitprofError", "SpecError", "__version__", *_LAZY]

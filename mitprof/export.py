@@ -1,0 +1,159 @@
+"""Export a store: one row per point and strategy, as CSV, JSON Lines or a DataFrame.
+
+Every row carries the point (id, circuit, width, depth, backend, noise level,
+shots), the strategy's configuration label, `status` (`ok`, or `failed` with
+`error`: the point failed, or the strategy gave no value) and every field the
+profile stored for that strategy, statistics included. JSON Lines keeps nested
+fields nested; CSV and the DataFrame flatten them with dots
+(`phase_seconds.execute`, `variance_multiplier.ci_low`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import MitprofError
+from .store import Reader
+
+FORMATS = ("csv", "jsonl")
+
+# The promised columns, in this order; everything else follows.
+COLUMNS = ("point_id", "circuit", "n_qubits", "depth", "backend", "noise_level", "shots",
+           "strategy", "value", "ideal_value", "abs_error", "n_circuits", "total_shots",
+           "shot_multiplier", "wall_seconds", "wall_overhead", "status", "error")
+# From the point's profile: renamed where the sweep uses the name for something else
+# (the profile's `depth` is the circuit's layer count; the sweep's is the family's depth).
+POINT_FIELDS = {"depth": "layers", "n_gates": "n_gates", "observable": "observable",
+                "ideal_value": "ideal_value", "noisy_value_exact": "noisy_value_exact",
+                "classical_seconds": "classical_seconds", "classical_method": "classical_method",
+                "seed": "seed", "repeats": "repeats", "noise": "noise", "hardware": "hardware",
+                "warnings": "warnings"}
+
+
+def rows(directory: str | Path, include_stale: bool = False) -> Iterator[dict[str, Any]]:
+    """Export rows, nested fields kept, streamed from the store."""
+    with Reader(directory) as reader:
+        for point in reader.points(include_stale):
+            yield from point_rows(point)
+
+
+def point_rows(point: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    base: dict[str, Any] = {k: point[k] for k in ("point_id", "circuit", "n_qubits", "depth",
+                                                  "backend", "noise_level", "shots")}
+    base["family"] = point["family"]
+    rec = point["record"] or {}
+    for src, dst in POINT_FIELDS.items():
+        if src in rec:
+            base[dst] = rec[src]
+    base["point_seconds"] = point["seconds"]
+    base["worker"] = point["worker"]
+    base["run_id"] = point["run_id"]
+    if point["status"] != "done":
+        for label in point["labels"]:
+            yield _ordered({**base, "strategy": label, "status": "failed",
+                            "error": point["error"] or "failed"})
+        return
+    for res in point["results"]:
+        row = {**base, **res}
+        error = (res.get("details") or {}).get("error")
+        ok = res.get("value") is not None
+        row["status"] = "ok" if ok else "failed"
+        row["error"] = None if ok else (error or "no value")
+        yield _ordered(row)
+
+
+def _ordered(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row.get(k) for k in COLUMNS}
+    out.update((k, v) for k, v in row.items() if k not in out)
+    return out
+
+
+def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts become dotted keys; lists become JSON text."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        elif isinstance(value, list | tuple):
+            out[name] = json.dumps(value)
+        else:
+            out[name] = value
+    return out
+
+
+def columns(directory: str | Path, include_stale: bool = False) -> list[str]:
+    """Flat column names over the whole store, the promised ones first."""
+    seen: dict[str, bool] = dict.fromkeys(COLUMNS, True)
+    for row in rows(directory, include_stale):
+        for key, value in flatten(row).items():
+            seen[key] = seen.get(key, False) or value is not None
+    # a field that is a table in some rows and only ever null in others is its columns
+    return [k for k, used in seen.items()
+            if used or not any(c.startswith(k + ".") for c in seen)]
+
+
+def write(directory: str | Path, fmt: str, stream: IO[str], include_stale: bool = False) -> int:
+    """Write every row to `stream`; returns the number of rows."""
+    if fmt not in FORMATS:
+        raise MitprofError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
+    n = 0
+    if fmt == "jsonl":
+        for row in rows(directory, include_stale):
+            stream.write(json.dumps(row) + "\n")
+            n += 1
+        return n
+    names = columns(directory, include_stale)
+    writer = csv.DictWriter(stream, fieldnames=names, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows(directory, include_stale):
+        writer.writerow(flatten(row))
+        n += 1
+    return n
+
+
+def export(directory: str | Path, fmt: str = "csv", out: str | Path | None = None,
+           include_stale: bool = False) -> int:
+    """Export to `out` (written atomically: complete or not at all) or to stdout."""
+    if fmt not in FORMATS:
+        raise MitprofError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
+    Reader(directory).close()  # a missing or foreign store fails before any output
+    if out is None:
+        return write(directory, fmt, sys.stdout, include_stale)
+    target = Path(out)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise MitprofError(f"{target}: is a directory")
+    if not parent.is_dir():
+        raise MitprofError(f"{target}: no such directory: {parent}")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
+    except OSError as exc:
+        raise MitprofError(f"{target}: cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            n = write(directory, fmt, fh, include_stale)
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return n
+
+
+def load_results(directory: str | Path, include_stale: bool = False) -> Any:
+    """A pandas DataFrame: one row per point and strategy, nested fields flattened."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise MitprofError("load_results needs pandas: pip install pandas") from None
+    names = columns(directory, include_stale)
+    return pd.DataFrame([flatten(r) for r in rows(directory, include_stale)], columns=names)

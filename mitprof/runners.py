@@ -1,0 +1,356 @@
+"""Runners: map a function over a stream of tasks, yielding outcomes as they complete.
+
+`SerialRunner` runs in this process; `ProcessRunner` (the default) uses a pool of
+spawned processes with one simulator thread each; `DaskRunner` uses a Dask
+distributed cluster, an existing one (`scheduler=ADDRESS`) or a LocalCluster bound
+to 127.0.0.1. All three take tasks lazily and keep at most a small window in
+flight, so the coordinator's memory does not grow with the number of tasks.
+
+A runner never raises for a task: a worker that dies (killed, out of memory) is
+reported as an `Outcome` with `error` set, and the rest goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import MitprofError, SpecError
+
+EXECUTORS = ("process", "serial", "dask")
+
+# Pinned in every worker process, before any numerical library starts its threads.
+PIN_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
+WORKER_DIED = ("worker process died while running this point (killed by a signal or out "
+               "of memory)")
+
+
+@dataclass
+class Outcome:
+    task: Any
+    result: Any = None
+    error: str | None = None  # set when the runner could not obtain a result
+
+
+class Runner(Protocol):
+    name: str
+    workers: int
+    threads_per_worker: int | None
+
+    def start(self) -> None: ...
+
+    def imap(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]: ...
+
+    def close(self) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def make_runner(executor: str = "process", workers: int | None = None,
+                scheduler: str | None = None) -> Runner:
+    if executor not in EXECUTORS:
+        raise SpecError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise SpecError(f"workers must be a positive integer, got {workers!r}")
+    if scheduler is not None and executor != "dask":
+        raise SpecError("a scheduler address needs the dask executor (--executor dask)")
+    if executor == "serial":
+        if workers not in (None, 1):
+            raise SpecError("the serial executor runs one point at a time; drop --workers")
+        return SerialRunner()
+    if executor == "dask":
+        return DaskRunner(workers, scheduler)
+    return ProcessRunner(workers or default_workers())
+
+
+# ---------------------------------------------------------------- serial
+
+
+class SerialRunner:
+    name = "serial"
+    workers = 1
+    threads_per_worker: int | None = 1
+
+    def start(self) -> None:
+        pass
+
+    def imap(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+        for task in tasks:
+            yield Outcome(task, fn(task))
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> dict[str, Any]:
+        return {"runner": self.name, "workers": 1, "threads_per_worker": 1}
+
+
+# ---------------------------------------------------------------- process pool
+
+
+def _init_worker() -> None:
+    os.environ.update(PIN_ENV)
+    # Ctrl-C is the coordinator's to handle: it stops the pool after storing what finished.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessRunner:
+    """A pool of spawned worker processes (fork after Qiskit/Aer start threads is unsafe).
+
+    If a worker dies, every point then in flight is re-run alone in a fresh pool; a
+    point that kills its worker when alone is reported failed and the sweep goes on.
+    """
+
+    name = "process"
+    threads_per_worker: int | None = 1
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: Any = None
+
+    def start(self) -> None:
+        pass  # workers are spawned on first use
+
+    def _new_pool(self) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+                                   mp_context=multiprocessing.get_context("spawn"))
+
+    def imap(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        source = iter(tasks)
+        suspects: deque[Any] = deque()  # in flight when a worker died: re-run one at a time
+        isolating = False
+        pending: dict[Any, Any] = {}
+        exhausted = False
+        self._pool = self._new_pool()
+        try:
+            while True:
+                limit = 1 if (suspects or isolating) else 2 * self.workers
+                while len(pending) < limit:
+                    if suspects:
+                        task = suspects.popleft()
+                        isolating = True
+                    elif isolating or exhausted:
+                        break
+                    else:
+                        task = next(source, _END)
+                        if task is _END:
+                            exhausted = True
+                            break
+                    pending[self._pool.submit(fn, task)] = task
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken: list[Any] = []
+                for fut in done:
+                    task = pending.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken.append(task)
+                        continue
+                    except Exception as exc:  # unpicklable result and the like
+                        yield Outcome(task, error=f"{type(exc).__name__}: {exc}")
+                        continue
+                    yield Outcome(task, result)
+                if broken:
+                    in_flight = broken + list(pending.values())
+                    pending.clear()
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+                    if isolating and len(in_flight) == 1:
+                        yield Outcome(in_flight[0], error=WORKER_DIED)
+                    else:
+                        suspects.extend(in_flight)
+                if not pending and not suspects:
+                    isolating = False
+        finally:
+            self._stop(self._pool, graceful=exhausted and not pending and not suspects)
+            self._pool = None
+
+    @staticmethod
+    def _stop(pool: Any, graceful: bool) -> None:
+        if pool is None:
+            return
+        if graceful:
+            pool.shutdown(wait=True)
+            return
+        # interrupted: do not wait for points in flight (they are re-run on resume)
+        procs = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+
+    def close(self) -> None:
+        self._stop(self._pool, graceful=False)
+        self._pool = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"runner": self.name, "workers": self.workers, "threads_per_worker": 1}
+
+
+_END = object()
+
+
+# ---------------------------------------------------------------- Dask
+
+
+class DaskRunner:
+    """Dask distributed: an existing cluster, or a LocalCluster on 127.0.0.1 only."""
+
+    name = "dask"
+
+    def __init__(self, workers: int | None, scheduler: str | None,
+                 connect_timeout: float = 10.0) -> None:
+        self.requested = workers
+        self.workers = workers or default_workers()
+        self.threads_per_worker: int | None = 1
+        self.scheduler = scheduler
+        self.connect_timeout = connect_timeout
+        self.client: Any = None
+        self.cluster: Any = None
+
+    def start(self) -> None:
+        try:
+            import distributed
+        except ImportError:
+            raise MitprofError(
+                "the dask executor needs Dask: pip install 'mitprof[dask]'") from None
+        import logging
+
+        if self.scheduler:
+            _check_reachable(self.scheduler, self.connect_timeout)
+            try:
+                self.client = distributed.Client(self.scheduler, timeout=self.connect_timeout,
+                                                 set_as_default=False)
+            except Exception as exc:
+                raise MitprofError(f"cannot reach the Dask scheduler at {self.scheduler}: "
+                                   f"{_one_line(exc)}") from None
+            info = self.client.scheduler_info()
+            threads = [w.get("nthreads", 1) for w in info.get("workers", {}).values()]
+            self.workers = sum(threads) or 1
+            self.threads_per_worker = None  # the cluster's own configuration
+        else:
+            with _pinned_environment():
+                self.cluster = distributed.LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", scheduler_port=0, dashboard_address=None,
+                    silence_logs=logging.ERROR)
+            self.client = distributed.Client(self.cluster, set_as_default=False)
+
+    def imap(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
+        import uuid
+
+        from distributed import as_completed
+
+        source = iter(tasks)
+        window = 2 * self.workers
+        pending: dict[Any, Any] = {}
+        batch = uuid.uuid4().hex[:8]
+        ac = as_completed(loop=self.client.loop)
+
+        def submit() -> bool:
+            task = next(source, _END)
+            if task is _END:
+                return False
+            key = f"mitprof-{batch}-{getattr(task, 'point_id', len(pending))}"
+            fut = self.client.submit(fn, task, key=key, pure=False)
+            pending[fut] = task
+            ac.add(fut)
+            return True
+
+        try:
+            for _ in range(window):
+                if not submit():
+                    break
+            for fut in ac:
+                task = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except Exception as exc:  # KilledWorker after repeated worker deaths, ...
+                    outcome = Outcome(task, error=f"Dask: {type(exc).__name__}: {_one_line(exc)}")
+                else:
+                    outcome = Outcome(task, result)
+                fut.release()
+                submit()
+                yield outcome
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    def close(self) -> None:
+        from contextlib import suppress
+
+        if self.client is not None:
+            with suppress(Exception):
+                self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            with suppress(Exception):
+                self.cluster.close()
+            self.cluster = None
+
+    def describe(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"runner": self.name, "workers": self.workers,
+                             "threads_per_worker": self.threads_per_worker}
+        if self.scheduler:
+            d["scheduler"] = self.scheduler
+        return d
+
+
+class _pinned_environment:
+    """PIN_ENV in os.environ while local worker processes are spawned, then restored."""
+
+    def __enter__(self) -> None:
+        self.saved = {k: os.environ.get(k) for k in PIN_ENV}
+        os.environ.update(PIN_ENV)
+
+    def __exit__(self, *exc: object) -> None:
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _check_reachable(address: str, timeout: float) -> None:
+    """Fail fast (connection refused, unknown host) before Dask retries until its timeout."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(address if "://" in address else f"tcp://{address}")
+    if url.scheme not in ("tcp", "tls") or not url.hostname or url.port is None:
+        raise MitprofError(f"invalid Dask scheduler address {address!r}; expected "
+                           "tcp://HOST:PORT")
+    try:
+        with socket.create_connection((url.hostname, url.port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or _one_line(exc)
+        raise MitprofError(f"cannot reach the Dask scheduler at {address}: {reason}") from None

@@ -1,0 +1,597 @@
+"""Sweep specifications: frozen dataclasses, a strict TOML loader, and the point grid.
+
+A sweep is the product of, for every `[[circuits]]` entry, its widths (`qubits`)
+and depths, with the sweep's backends, noise levels and shot counts. Every
+point gets a stable id: a hash of its full configuration (circuit, observable,
+backend, noise level, shots, strategies, trials, repeats, hardware, seed), so
+the same point has the same id in every run, order and runner.
+
+A spec is checked before anything runs: families against `mitprof.families`,
+strategies (and their options) by `mitprof.strategies`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import math
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+
+MAX_SEED = 2**32 - 1  # mitiq's circuit generators take numpy RandomState seeds
+BACKEND_NAMES = ("aer", "cirq")
+
+
+SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
+              "hardware", "target_error", "budgets", "timeout")
+CIRCUIT_KEYS = ("family", "qubits", "depths", "params", "file", "observable")
+STRATEGY_KEYS = ("name", "options")
+
+
+# ---------------------------------------------------------------- families
+
+
+def family_params(name: str) -> dict[str, int | float] | None:
+    """The parameters of built-in family `name` with their defaults (None: unknown)."""
+    from .families import FAMILIES
+
+    fam = FAMILIES.get(name)
+    return None if fam is None else dict(fam.defaults)
+
+
+def family_names() -> list[str]:
+    from .families import FAMILIES
+
+    return list(FAMILIES)
+
+
+# ---------------------------------------------------------------- strict value checks
+
+
+def _kind(value: object) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", tuple: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _int(value: object, path: str, low: int | None = None, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"{path}: expected an integer, got {_kind(value)} ({value!r})")
+    if low is not None and value < low:
+        raise SpecError(f"{path}: must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise SpecError(f"{path}: must be <= {high}, got {value}")
+    return value
+
+
+def _float(value: object, path: str, low: float | None = None, below: float | None = None,
+           positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpecError(f"{path}: expected a number, got {_kind(value)} ({value!r})")
+    x = float(value)
+    if not math.isfinite(x):
+        raise SpecError(f"{path}: must be finite, got {value!r}")
+    if low is not None and x < low:
+        raise SpecError(f"{path}: must be >= {low:g}, got {value!r}")
+    if below is not None and x >= below:
+        raise SpecError(f"{path}: must be < {below:g}, got {value!r}")
+    if positive and x <= 0:
+        raise SpecError(f"{path}: must be > 0, got {value!r}")
+    return x
+
+
+def _str(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise SpecError(f"{path}: expected a string, got {_kind(value)} ({value!r})")
+    if not value.strip():
+        raise SpecError(f"{path}: must not be empty")
+    return value.strip()
+
+
+def _list(value: object, path: str, scalar_ok: bool = False) -> list[Any]:
+    """A non-empty list without repeats (one value is accepted where `scalar_ok`)."""
+    if scalar_ok and not isinstance(value, list | tuple):
+        return [value]
+    if not isinstance(value, list | tuple):
+        raise SpecError(f"{path}: expected a list, got {_kind(value)} ({value!r})")
+    if not value:
+        raise SpecError(f"{path}: must not be empty")
+    return list(value)
+
+
+def _unique(values: list[Any], path: str) -> tuple[Any, ...]:
+    seen: set[Any] = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise SpecError(f"{path}[{i}]: {v!r} is listed twice")
+        seen.add(v)
+    return tuple(values)
+
+
+def _table(value: object, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{path}: expected a table, got {_kind(value)} ({value!r})")
+    return value
+
+
+def _known_keys(table: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
+    for key in table:
+        if key not in allowed:
+            where = f"{path}.{key}" if path else str(key)
+            raise SpecError(f"{where}: unknown key; valid keys: {', '.join(allowed)}")
+
+
+# ---------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True)
+class CircuitSpec:
+    """One `[[circuits]]` entry: a family over widths and depths, or one OpenQASM file.
+
+    `params` sets the family's other parameters (mirror/rb `seed` defaults to the
+    sweep seed). `file` is resolved against the spec file's directory, then against
+    the shipped set in `circuits/`; `observable` overrides the circuit's own.
+    """
+
+    family: str | None = None
+    qubits: tuple[int, ...] = ()
+    depths: tuple[int, ...] = ()
+    params: tuple[tuple[str, int | float], ...] = ()
+    file: str | None = None
+    observable: str | None = None
+    # filled by validation: the file's absolute path and content hash
+    resolved_file: str | None = field(default=None, compare=False, repr=False)
+    file_sha256: str | None = field(default=None, compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.file is not None:
+            d: dict[str, Any] = {"file": self.file}
+        else:
+            d = {"family": self.family, "qubits": list(self.qubits)}
+            if self.depths:
+                d["depths"] = list(self.depths)
+            if self.params:
+                d["params"] = dict(self.params)
+        if self.observable is not None:
+            d["observable"] = self.observable
+        return d
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A sweep: circuits x widths x depths x backends x noise levels x shots, each point
+    profiled with every strategy. Construct it directly or with `load_spec`/`from_dict`;
+    either way it is validated, and an error names the offending key's path."""
+
+    circuits: tuple[CircuitSpec, ...]
+    strategies: tuple[str, ...] = ("zne", "pec", "rem")
+    name: str = "sweep"
+    seed: int = 0
+    shots: tuple[int, ...] = (1000,)
+    trials: int | None = None  # None: the engine's default
+    repeats: int = 3
+    backends: tuple[str, ...] = ("aer",)
+    noise_levels: tuple[float, ...] = (0.01,)
+    hardware: str | tuple[tuple[str, float], ...] | None = None
+    target_error: float | None = None
+    budgets: tuple[int, ...] = ()
+    timeout: float | None = None  # seconds per point; not part of a point's identity
+    base_dir: str | None = field(default=None, compare=False, repr=False)
+    labels: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        s = object.__setattr__
+        s(self, "name", _str(self.name, "sweep.name"))
+        s(self, "seed", _int(self.seed, "sweep.seed", 0, MAX_SEED))
+        s(self, "shots", _unique([_int(v, f"sweep.shots[{i}]", 1) for i, v in
+                                  enumerate(_list(self.shots, "sweep.shots", True))],
+                                 "sweep.shots"))
+        if self.trials is not None:
+            s(self, "trials", _int(self.trials, "sweep.trials", 0))
+            if self.trials == 1:  # one trial has no variance (the engine's rule too)
+                raise SpecError("sweep.trials: must be 0 (no statistics) or at least 2, got 1")
+        s(self, "repeats", _int(self.repeats, "sweep.repeats", 1))
+        backends = [_str(v, f"sweep.backends[{i}]").lower()
+                    for i, v in enumerate(_list(self.backends, "sweep.backends", True))]
+        for i, b in enumerate(backends):
+            if b not in BACKEND_NAMES:
+                raise SpecError(f"sweep.backends[{i}]: unknown backend {b!r}; valid: "
+                                f"{', '.join(BACKEND_NAMES)}")
+        s(self, "backends", _unique(backends, "sweep.backends"))
+        # the readout error defaults to (noise, 2 x noise): levels must stay below 1/3
+        s(self, "noise_levels", _unique(
+            [_float(v, f"sweep.noise_levels[{i}]", 0.0, 1 / 3) for i, v in
+             enumerate(_list(self.noise_levels, "sweep.noise_levels", True))],
+            "sweep.noise_levels"))
+        s(self, "hardware", _hardware(self.hardware))
+        if self.target_error is not None:
+            s(self, "target_error", _float(self.target_error, "sweep.target_error",
+                                           positive=True))
+        s(self, "budgets", _unique([_int(v, f"sweep.budgets[{i}]", 1) for i, v in
+                                    enumerate(_list(self.budgets or [], "sweep.budgets"))]
+                                   if self.budgets else [], "sweep.budgets"))
+        if self.timeout is not None:
+            s(self, "timeout", _float(self.timeout, "sweep.timeout", positive=True))
+        if not isinstance(self.circuits, list | tuple) or not self.circuits:
+            raise SpecError("circuits: at least one [[circuits]] entry is required")
+        base = Path(self.base_dir) if self.base_dir else Path.cwd()
+        circuits = tuple(_check_circuit(c, f"circuits[{i}]", base, self.seed)
+                         for i, c in enumerate(self.circuits))
+        for i, c in enumerate(circuits):
+            if c in circuits[:i]:
+                raise SpecError(f"circuits[{i}]: repeats circuits[{circuits.index(c)}]")
+        s(self, "circuits", circuits)
+        strategies, labels = _check_strategies(self.strategies)
+        s(self, "strategies", strategies)
+        s(self, "labels", labels)
+
+    # ---------------------------------------------------------------- conversions
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path | None = None) -> SweepSpec:
+        """From the TOML structure: `sweep`, `circuits` and `strategies` sections."""
+        data = _table(data, "spec")
+        _known_keys(data, ("sweep", "circuits", "strategies"), "")
+        sweep = _table(data.get("sweep", {}), "sweep")
+        _known_keys(sweep, SWEEP_KEYS, "sweep")
+        raw_circuits = data.get("circuits")
+        if raw_circuits is None:
+            raise SpecError("circuits: at least one [[circuits]] entry is required")
+        circuits: Any = tuple(_list(raw_circuits, "circuits"))  # checked in __post_init__
+        strategies: list[Any] = []
+        for i, st in enumerate(_list(data.get("strategies", [{"name": n} for n in
+                                                             ("zne", "pec", "rem")]),
+                                     "strategies")):
+            strategies.append(_strategy_text(st, f"strategies[{i}]"))
+        kwargs = {k: sweep[k] for k in SWEEP_KEYS if k in sweep}
+        if "hardware" in kwargs and isinstance(kwargs["hardware"], Mapping):
+            kwargs["hardware"] = tuple(kwargs["hardware"].items())
+        return cls(circuits=circuits, strategies=tuple(strategies),
+                   base_dir=str(base_dir) if base_dir is not None else None, **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved spec, JSON-ready (what the store records)."""
+        sweep: dict[str, Any] = {"name": self.name, "seed": self.seed, "shots": list(self.shots),
+                                 "repeats": self.repeats, "backends": list(self.backends),
+                                 "noise_levels": list(self.noise_levels)}
+        for key in ("trials", "target_error", "timeout"):
+            if getattr(self, key) is not None:
+                sweep[key] = getattr(self, key)
+        if self.hardware is not None:
+            sweep["hardware"] = _hardware_json(self.hardware)
+        if self.budgets:
+            sweep["budgets"] = list(self.budgets)
+        return {"sweep": sweep, "circuits": [c.to_dict() for c in self.circuits],
+                "strategies": [_strategy_table(s) for s in self.strategies]}
+
+    def with_timeout(self, timeout: float | None) -> SweepSpec:
+        return replace(self, timeout=timeout) if timeout is not None else self
+
+    # ---------------------------------------------------------------- the grid
+
+    def __len__(self) -> int:
+        per_point = len(self.backends) * len(self.noise_levels) * len(self.shots)
+        return per_point * sum(_grid_size(c) for c in self.circuits)
+
+    def points(self) -> Iterator[Point]:
+        """Every point in spec order (circuits, widths, depths, backends, noise, shots)."""
+        offset = 0
+        for ci, c in enumerate(self.circuits):
+            yield from self._entry_points(ci, c, offset, descending=False)
+            offset += _grid_size(c) * len(self.backends) * len(self.noise_levels) * len(
+                self.shots)
+
+    def execution_order(self) -> Iterator[Point]:
+        """Every point, the most expensive first (so the slowest do not finish last).
+
+        Streams: each entry is walked from its widest, deepest, most-shot point, and
+        the entries are merged by estimated cost, so nothing is held per point.
+        """
+        streams = []
+        offset = 0
+        for ci, c in enumerate(self.circuits):
+            streams.append(self._entry_points(ci, c, offset, descending=True))
+            offset += _grid_size(c) * len(self.backends) * len(self.noise_levels) * len(
+                self.shots)
+        yield from heapq.merge(*streams, key=lambda p: -p.cost)
+
+    def _entry_points(self, ci: int, c: CircuitSpec, offset: int,
+                      descending: bool) -> Iterator[Point]:
+        widths: list[int | None] = list(c.qubits) if c.family else [None]
+        depths: list[int | None] = list(c.depths) if c.depths else [None]
+        nb, nl, ns = len(self.backends), len(self.noise_levels), len(self.shots)
+
+        def order(values: Sequence[Any]) -> list[tuple[int, Any]]:
+            idx = list(enumerate(values))
+            if descending:
+                idx.sort(key=lambda t: -(t[1] or 0))
+            return idx
+
+        for qi, n in order(widths):
+            for di, d in order(depths):
+                for si, shots in order(self.shots):
+                    for bi, backend in enumerate(self.backends):
+                        for li, level in enumerate(self.noise_levels):
+                            seq = offset + (((qi * len(depths) + di) * nb + bi) * nl + li) * ns + si
+                            yield self._point(ci, c, n, d, backend, level, shots, seq)
+
+    def _point(self, ci: int, c: CircuitSpec, n: int | None, depth: int | None, backend: str,
+               level: float, shots: int, seq: int) -> Point:
+        if c.family is not None:
+            params: dict[str, Any] = {"n": n}
+            if depth is not None:
+                params["depth"] = depth
+            params.update(c.params)
+            names = family_params(c.family) or {}
+            if "seed" in names and "seed" not in params:
+                params["seed"] = self.seed
+            ordered = {k: params[k] for k in names if k in params}
+            circuit = f"{c.family}:" + ",".join(f"{k}={v!r}" for k, v in ordered.items())
+            source: dict[str, Any] = {"family": c.family, "params": ordered}
+            run_circuit = circuit
+        else:
+            assert c.file is not None and c.resolved_file is not None
+            circuit = c.file
+            source = {"file": Path(c.file).name, "sha256": c.file_sha256}
+            run_circuit = c.resolved_file
+        physical = {"circuit": source, "observable": c.observable, "backend": backend,
+                    "noise_level": level, "shots": shots}
+        config = {**physical, "strategies": list(self.strategies), "trials": self.trials,
+                  "repeats": self.repeats, "hardware": _hardware_json(self.hardware),
+                  "target_error": self.target_error, "budgets": list(self.budgets),
+                  "seed": self.seed}
+        return Point(
+            point_id=_digest(config), seed_key=_digest(physical), seq=seq, circuit=circuit,
+            family=c.family, n_qubits=n, depth=depth, backend=backend, noise_level=level,
+            shots=shots, observable=c.observable, run_circuit=run_circuit,
+            sweep_seed=self.seed, strategies=self.strategies, labels=self.labels,
+            trials=self.trials, repeats=self.repeats, hardware=config["hardware"],
+            target_error=self.target_error, budgets=self.budgets, timeout=self.timeout,
+            config=json.dumps(config, sort_keys=True),
+        )
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: everything a worker needs to profile it, and nothing else."""
+
+    point_id: str  # hash of the full configuration
+    seed_key: str  # hash of the physical configuration (circuit, backend, noise, shots)
+    seq: int  # position in spec order
+    circuit: str  # family spec (mirror:n=3,depth=4,seed=1) or the file as written
+    family: str | None
+    n_qubits: int | None  # None for files until loaded
+    depth: int | None  # the family's depth parameter; None where it has none (ghz, files)
+    backend: str
+    noise_level: float
+    shots: int
+    observable: str | None
+    run_circuit: str  # what the engine is given (absolute path for files)
+    sweep_seed: int
+    strategies: tuple[str, ...]
+    labels: tuple[str, ...]  # "unmitigated" and every strategy's configuration label
+    trials: int | None
+    repeats: int
+    hardware: Any
+    target_error: float | None
+    budgets: tuple[int, ...]
+    timeout: float | None
+    config: str  # canonical JSON of the configuration the id is derived from
+
+    @property
+    def cost(self) -> float:
+        """A rough relative cost for ordering: density matrices grow as 4^n."""
+        return 4.0 ** (self.n_qubits or 4) * (self.depth or 1) * self.shots
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _grid_size(c: CircuitSpec) -> int:
+    return (len(c.qubits) if c.family else 1) * max(1, len(c.depths))
+
+
+def _hardware(value: Any) -> str | tuple[tuple[str, float], ...] | None:
+    if value is None:
+        return None
+    out: str | tuple[tuple[str, float], ...]
+    if isinstance(value, str):
+        out = _str(value, "sweep.hardware")
+    else:
+        if isinstance(value, Mapping):
+            value = tuple(value.items())
+        if not (isinstance(value, tuple)
+                and all(isinstance(t, tuple) and len(t) == 2 for t in value)):
+            raise SpecError(f"sweep.hardware: expected a preset name or a table of seconds, "
+                            f"got {_kind(value)} ({value!r})")
+        out = tuple((_str(k, "sweep.hardware"), _float(v, f"sweep.hardware.{k}", 0.0))
+                    for k, v in value)
+    try:  # the hardware models, where this mitprof has them, check names and parameters
+        from .hardware import get_model
+    except ImportError:
+        return out
+    try:
+        get_model(out if isinstance(out, str) else dict(out))
+    except SpecError as exc:
+        raise SpecError(f"sweep.hardware: {exc}") from None
+    return out
+
+
+def _hardware_json(value: str | tuple[tuple[str, float], ...] | None) -> Any:
+    return value if value is None or isinstance(value, str) else dict(value)
+
+
+def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> CircuitSpec:
+    if isinstance(c, Mapping):
+        _known_keys(c, CIRCUIT_KEYS, path)
+        c = CircuitSpec(family=c.get("family"), qubits=c.get("qubits", ()),
+                        depths=c.get("depths", ()),
+                        params=tuple(_table(c.get("params", {}), f"{path}.params").items()),
+                        file=c.get("file"), observable=c.get("observable"))
+    if not isinstance(c, CircuitSpec):
+        raise SpecError(f"{path}: expected a table (or CircuitSpec), got {_kind(c)}")
+    observable = None if c.observable is None else _str(c.observable, f"{path}.observable")
+    if (c.family is None) == (c.file is None):
+        raise SpecError(f"{path}: give exactly one of `family` or `file`")
+    if c.file is not None:
+        for key in ("qubits", "depths", "params"):
+            if getattr(c, key):
+                raise SpecError(f"{path}.{key}: only for families (a file has fixed width "
+                                "and depth)")
+        text = _str(c.file, f"{path}.file")
+        found = _find_file(text, base)
+        if found is None:
+            raise SpecError(f"{path}.file: no such circuit file: {text} (looked in {base} and "
+                            "the shipped circuits/)")
+        try:
+            digest = hashlib.sha256(found.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise SpecError(f"{path}.file: cannot read {found}: {exc.strerror}") from None
+        return CircuitSpec(file=text, observable=observable, resolved_file=str(found),
+                           file_sha256=digest)
+    family = _str(c.family, f"{path}.family").lower()
+    defaults = family_params(family)
+    if defaults is None:
+        raise SpecError(f"{path}.family: unknown family {family!r}; valid: "
+                        f"{', '.join(family_names())}")
+    if not c.qubits:
+        raise SpecError(f"{path}.qubits: required for a family (the widths to sweep)")
+    qubits = _unique([_int(v, f"{path}.qubits[{i}]", 1) for i, v in
+                      enumerate(_list(c.qubits, f"{path}.qubits", True))], f"{path}.qubits")
+    has_depth = "depth" in defaults
+    if c.depths and not has_depth:
+        raise SpecError(f"{path}.depths: family {family!r} has no depth parameter; remove it")
+    depths: tuple[int, ...] = ()
+    if has_depth:
+        raw = c.depths if c.depths else [defaults["depth"]]
+        depths = _unique([_int(v, f"{path}.depths[{i}]", 1) for i, v in
+                          enumerate(_list(raw, f"{path}.depths", True))], f"{path}.depths")
+    params: list[tuple[str, int | float]] = []
+    for key, value in (c.params.items() if isinstance(c.params, Mapping) else c.params):
+        where = f"{path}.params.{key}"
+        if key in ("n", "depth"):
+            raise SpecError(f"{where}: set widths with `qubits` and depths with `depths`")
+        if key not in defaults:
+            others = [p for p in defaults if p not in ("n", "depth")]
+            raise SpecError(f"{where}: unknown parameter for family {family!r}; valid: "
+                            f"{', '.join(others) or 'none'}")
+        if key == "seed":
+            params.append((key, _int(value, where, 0, MAX_SEED)))
+        elif isinstance(defaults[key], int):
+            params.append((key, _int(value, where)))
+        else:
+            params.append((key, _float(value, where)))
+    return CircuitSpec(family=family, qubits=qubits, depths=depths,
+                       params=tuple(sorted(params)), observable=observable)
+
+
+def _find_file(text: str, base: Path) -> Path | None:
+    path = Path(text).expanduser()
+    candidates = [path] if path.is_absolute() else [base / path]
+    shipped = Path(__file__).resolve().parent.parent / "circuits" / path.name
+    candidates.append(shipped)
+    for cand in candidates:
+        if cand.is_file():
+            return cand.resolve()
+    return None
+
+
+def _strategy_text(item: object, path: str) -> str:
+    """A `[[strategies]]` table ({name, options}) or a spec string, as a spec string."""
+    if isinstance(item, str):
+        return _str(item, path)
+    table = _table(item, path)
+    _known_keys(table, STRATEGY_KEYS, path)
+    if "name" not in table:
+        raise SpecError(f"{path}.name: required")
+    name = _str(table["name"], f"{path}.name")
+    opts = _table(table.get("options", {}), f"{path}.options")
+    parts = []
+    for key, value in opts.items():
+        where = f"{path}.options.{key}"
+        if isinstance(value, list | tuple):
+            items = [_float(v, f"{where}[{i}]") for i, v in enumerate(value)]
+            text = "-".join(f"{v:g}" for v in items)
+        elif isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise SpecError(f"{where}: expected a string, number or list of numbers, got "
+                            f"{_kind(value)}")
+        else:
+            text = str(value)
+        if not text or any(ch in text for ch in ",:="):
+            raise SpecError(f"{where}: invalid value {value!r}")
+        parts.append(f"{key}={text}")
+    return name + (":" + ",".join(parts) if parts else "")
+
+
+def _strategy_table(text: str) -> dict[str, Any]:
+    name, _, rest = text.partition(":")
+    opts = dict(item.split("=", 1) for item in rest.split(",") if item)
+    return {"name": name, "options": opts} if opts else {"name": name}
+
+
+def _check_strategies(items: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Canonical spec strings (sorted options) and labels, with 'unmitigated' first."""
+    from .strategies import StrategySpec, build_strategy
+
+    raw = _list(items, "strategies", scalar_ok=isinstance(items, str))
+    specs: list[Any] = []
+    for i, item in enumerate(raw):
+        path = f"strategies[{i}]"
+        if isinstance(item, StrategySpec):
+            spec = item
+        else:
+            try:
+                spec = StrategySpec.parse(_strategy_text(item, path))
+            except SpecError as exc:
+                msg = str(exc)
+                raise SpecError(msg if msg.startswith(path) else f"{path}: {msg}") from None
+        if spec.name != "unmitigated":
+            specs.append(spec)
+    texts = tuple(s.name + (":" + ",".join(f"{k}={v}" for k, v in s.options) if s.options
+                            else "") for s in specs)
+    labels = ["unmitigated"]
+    for i, s in enumerate(specs):
+        label = build_strategy(s).label
+        if label in labels:
+            raise SpecError(f"strategies[{i}]: repeats the configuration {label}")
+        labels.append(label)
+    return texts, tuple(labels)
+
+
+def load_spec(source: str | Path | Mapping[str, Any] | SweepSpec) -> SweepSpec:
+    """A validated SweepSpec from a TOML file, a mapping of its structure, or a SweepSpec."""
+    if isinstance(source, SweepSpec):
+        return source
+    if isinstance(source, Mapping):
+        return SweepSpec.from_dict(source)
+    path = Path(source)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such spec file") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a directory, not a spec file") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        sweep = data.setdefault("sweep", {})
+        if isinstance(sweep, dict):
+            sweep.setdefault("name", path.stem)
+        return SweepSpec.from_dict(data, base_dir=path.resolve().parent)
+    except SpecError as exc:
+        raise SpecError(f"{path}: {exc}") from None

@@ -1,0 +1,492 @@
+"""The results store: one SQLite file per sweep directory, one writer, many readers.
+
+`DIR/results.sqlite` holds the resolved spec, one row per run of the sweep (with the
+environment: package versions, CPU, runner, workers, threads), one row per planned
+point (pending, done or failed, with its error) and one row per point and strategy
+with the full result as JSON. It is in WAL mode and every finished point is its own
+transaction, so a sweep killed at any moment (SIGKILL included) leaves every
+finished point intact and the rest pending. Readers (`mitprof status`, `export`)
+never block the writer.
+
+Only one sweep may write a store: the writer holds an exclusive `flock` on
+`DIR/results.lock`. The kernel drops the lock when the process dies, however it
+dies, so a killed sweep never blocks its own resume.
+
+The schema version is `PRAGMA user_version`; `MIGRATIONS[v]` upgrades a store from
+version v to v + 1 (in one transaction, when a sweep next writes it). Readers of an
+older store migrate an in-memory copy and leave the file alone.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import MitprofError
+from .spec import Point
+
+STORE_NAME = "results.sqlite"
+LOCK_NAME = "results.lock"
+APPLICATION_ID = 0x6D697470  # "mitp"
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    state TEXT NOT NULL,            -- running | finished | interrupted
+    runner TEXT NOT NULL,           -- serial | process | dask
+    workers INTEGER NOT NULL,
+    threads_per_worker INTEGER,
+    pid INTEGER NOT NULL,
+    spec TEXT NOT NULL,             -- the resolved spec (JSON)
+    environment TEXT NOT NULL,      -- packages, Python, platform, CPU (JSON)
+    points_total INTEGER NOT NULL,
+    points_run INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE points (
+    point_id TEXT PRIMARY KEY,      -- hash of the point's full configuration
+    seq INTEGER NOT NULL,           -- position in spec order
+    planned INTEGER NOT NULL DEFAULT 1,  -- 1: in the current spec
+    circuit TEXT NOT NULL,
+    family TEXT,
+    n_qubits INTEGER,
+    depth INTEGER,
+    backend TEXT NOT NULL,
+    noise_level REAL NOT NULL,
+    shots INTEGER NOT NULL,
+    labels TEXT NOT NULL,           -- strategy labels, baseline first (JSON list)
+    config TEXT NOT NULL,           -- the configuration the id is derived from (JSON)
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+    error TEXT,
+    traceback TEXT,
+    run_id INTEGER REFERENCES runs (run_id),
+    worker TEXT,                    -- host:pid that ran it
+    seconds REAL,                   -- the point's wall time in its worker
+    finished_at TEXT,
+    record TEXT                     -- the profile without its per-strategy results (JSON)
+);
+CREATE INDEX points_by_plan ON points (planned, status, seq);
+CREATE TABLE results (
+    point_id TEXT NOT NULL REFERENCES points (point_id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,           -- the strategy's position in the spec
+    strategy TEXT NOT NULL,         -- configuration label
+    value REAL,
+    abs_error REAL,
+    shot_multiplier REAL,
+    wall_seconds REAL,
+    data TEXT NOT NULL,             -- the strategy's full result (JSON)
+    PRIMARY KEY (point_id, strategy)
+);
+"""
+
+# MIGRATIONS[v](conn) upgrades schema v to v + 1 inside a transaction.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Counts:
+    done: int
+    failed: int
+    pending: int
+    other: int  # finished points of an earlier spec, kept but not in the current plan
+
+    @property
+    def total(self) -> int:
+        return self.done + self.failed + self.pending
+
+
+# ---------------------------------------------------------------- opening
+
+
+def store_path(directory: str | Path) -> Path:
+    return Path(directory) / STORE_NAME
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    """A read-only connection that leaves a closed store exactly as it is.
+
+    A store with no write-ahead log was closed cleanly: its file is complete, and it is
+    read as immutable, which creates no -wal/-shm files beside it. With a log (a writer
+    is running, or was killed) it is read through the log, as SQLite requires."""
+    wal = path.with_name(path.name + "-wal")
+    mode = "ro" if wal.exists() else "ro&immutable=1"
+    conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def _identify(conn: sqlite3.Connection, path: Path) -> int:
+    """The store's schema version; refuses files that are not mitprof stores."""
+    try:
+        app = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise MitprofError(f"{path}: not a mitprof results store ({exc})") from None
+    if app != APPLICATION_ID or "points" not in tables:
+        raise MitprofError(f"{path}: not a mitprof results store")
+    if version > SCHEMA_VERSION:
+        raise MitprofError(
+            f"{path}: store schema version {version} is newer than this mitprof reads "
+            f"(version {SCHEMA_VERSION}); upgrade mitprof or use another --out directory")
+    missing = [v for v in range(version, SCHEMA_VERSION) if v not in MIGRATIONS]
+    if missing:
+        raise MitprofError(f"{path}: store schema version {version} cannot be migrated to "
+                           f"version {SCHEMA_VERSION}; start a new store with --fresh")
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    for v in range(version, SCHEMA_VERSION):
+        MIGRATIONS[v](conn)
+        conn.execute(f"PRAGMA user_version = {v + 1}")
+
+
+def check_existing(directory: str | Path) -> int | None:
+    """Schema version of the store in `directory` (None if there is none), refusing
+    incompatible stores and stores a live sweep is writing. Reads only."""
+    path = store_path(directory)
+    if not path.exists():
+        return None
+    conn = _connect_ro(path)
+    try:
+        version = _identify(conn, path)
+    finally:
+        conn.close()
+    holder = lock_holder(directory)
+    if holder is not None:
+        raise MitprofError(f"{directory}: another sweep (pid {holder}) is writing this store; "
+                           "wait for it to finish or use another --out directory")
+    return version
+
+
+def lock_holder(directory: str | Path) -> int | None:
+    """The pid of the live sweep writing `directory`, if any (never takes the lock)."""
+    lock = Path(directory) / LOCK_NAME
+    try:
+        text = lock.read_text().split()
+    except OSError:
+        return None
+    if not text or not text[0].isdigit():
+        return None
+    pid = int(text[0])
+    if pid == os.getpid():
+        return pid if _held_here(lock) else None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid if _locked(lock) else None
+
+
+_HELD: set[str] = set()  # lock files this process holds
+
+
+def _held_here(lock: Path) -> bool:
+    return str(lock.resolve()) in _HELD
+
+
+def _locked(lock: Path) -> bool:
+    """Whether some process holds the lock (a zombie pid in the file does not count).
+
+    Probing would take the lock for an instant and could make a sweep starting at that
+    moment fail, so the lock table is read instead."""
+    try:
+        ino = lock.stat().st_ino
+        with open("/proc/locks") as fh:
+            return any(f":{ino} " in line for line in fh)
+    except OSError:
+        return True  # no /proc: trust the live pid
+
+
+class WriterLock:
+    """An exclusive flock on DIR/results.lock, released by the kernel if we die."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / LOCK_NAME
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = lock_holder(self.path.parent)
+            who = f" (pid {holder})" if holder else ""
+            raise MitprofError(f"{self.path.parent}: another sweep{who} is writing this store; "
+                               "wait for it to finish or use another --out directory") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        _HELD.add(str(self.path.resolve()))
+
+    def release(self) -> None:
+        if self.fd is not None:
+            _HELD.discard(str(self.path.resolve()))
+            with suppress(OSError):
+                os.ftruncate(self.fd, 0)
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
+
+
+# ---------------------------------------------------------------- the writer
+
+
+class Store:
+    """The single writer of a sweep directory's store (use `Store.open_writer`)."""
+
+    def __init__(self, directory: Path, conn: sqlite3.Connection, lock: WriterLock | None):
+        self.directory = directory
+        self.path = store_path(directory)
+        self.conn = conn
+        self.lock = lock
+
+    @classmethod
+    def open_writer(cls, directory: str | Path) -> Store:
+        """Create or open DIR/results.sqlite for writing: takes the lock, then migrates."""
+        directory = Path(directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MitprofError(f"{directory}: cannot create the output directory: "
+                               f"{exc.strerror}") from None
+        lock = WriterLock(directory)
+        try:
+            lock.acquire()
+        except PermissionError:
+            raise MitprofError(f"{directory}: output directory is not writable") from None
+        try:
+            path = store_path(directory)
+            existed = path.exists() and path.stat().st_size > 0
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            if existed:
+                version = _identify(conn, path)
+                conn.execute("PRAGMA journal_mode = WAL")
+                if version < SCHEMA_VERSION:
+                    with _transaction(conn):
+                        _migrate(conn, version)
+            else:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                with _transaction(conn):
+                    for stmt in _statements(SCHEMA):
+                        conn.execute(stmt)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    _set_meta(conn, created_at=_now(), schema_version=str(SCHEMA_VERSION))
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against crashes
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.OperationalError as exc:
+            lock.release()
+            raise MitprofError(f"{directory}: cannot write the results store: {exc}") from None
+        except BaseException:
+            lock.release()
+            raise
+        return cls(directory, conn, lock)
+
+    def close(self) -> None:
+        with suppress(sqlite3.Error):
+            self.conn.close()
+        if self.lock is not None:
+            self.lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- writes
+
+    def clear(self) -> None:
+        """Forget every result (`--fresh`), atomically."""
+        with _transaction(self.conn):
+            for table in ("results", "points", "runs", "meta"):
+                self.conn.execute(f"DELETE FROM {table}")
+            _set_meta(self.conn, created_at=_now(), schema_version=str(SCHEMA_VERSION))
+
+    def begin_run(self, spec: dict[str, Any], environment: dict[str, Any], runner: str,
+                  workers: int, threads: int | None, total: int) -> int:
+        with _transaction(self.conn):
+            self.conn.execute("UPDATE runs SET state = 'interrupted' WHERE state = 'running'")
+            cur = self.conn.execute(
+                "INSERT INTO runs (started_at, state, runner, workers, threads_per_worker, pid, "
+                "spec, environment, points_total) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                (_now(), runner, workers, threads, os.getpid(), json.dumps(spec),
+                 json.dumps(environment), total))
+            _set_meta(self.conn, spec=json.dumps(spec), name=str(spec["sweep"]["name"]))
+        return int(cur.lastrowid or 0)
+
+    def end_run(self, run_id: int, state: str) -> None:
+        with _transaction(self.conn):
+            self.conn.execute("UPDATE runs SET state = ?, finished_at = ? WHERE run_id = ?",
+                              (state, _now(), run_id))
+
+    def plan(self, points: Iterable[Point]) -> None:
+        """Make `points` the plan: new ones pending, finished ones kept, stale pending dropped."""
+        with _transaction(self.conn):
+            self.conn.execute("UPDATE points SET planned = 0")
+            self.conn.execute("DELETE FROM points WHERE status = 'pending'")
+            self.conn.executemany(
+                "INSERT INTO points (point_id, seq, circuit, family, n_qubits, depth, backend, "
+                "noise_level, shots, labels, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (point_id) DO UPDATE SET planned = 1, seq = excluded.seq",
+                ((p.point_id, p.seq, p.circuit, p.family, p.n_qubits, p.depth, p.backend,
+                  p.noise_level, p.shots, json.dumps(p.labels), p.config) for p in points))
+
+    def status_of(self, point_id: str) -> str | None:
+        row = self.conn.execute("SELECT status FROM points WHERE point_id = ?",
+                                (point_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def record(self, point_id: str, rec: dict[str, Any], run_id: int) -> None:
+        """Store one finished point (done or failed) and its results, atomically."""
+        with _transaction(self.conn):
+            self.conn.execute(
+                "UPDATE points SET status = ?, error = ?, traceback = ?, run_id = ?, worker = ?, "
+                "seconds = ?, finished_at = ?, record = ?, n_qubits = coalesce(?, n_qubits) "
+                "WHERE point_id = ?",
+                (rec["status"], rec.get("error"), rec.get("traceback"), run_id,
+                 rec.get("worker"), rec.get("seconds"), _now(), rec.get("record"),
+                 rec.get("n_qubits"), point_id))
+            self.conn.execute("DELETE FROM results WHERE point_id = ?", (point_id,))
+            self.conn.executemany(
+                "INSERT INTO results (point_id, ord, strategy, value, abs_error, "
+                "shot_multiplier, wall_seconds, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((point_id, i, *row) for i, row in enumerate(rec.get("results") or ())))
+            self.conn.execute("UPDATE runs SET points_run = points_run + 1 WHERE run_id = ?",
+                              (run_id,))
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], []
+    for line in script.splitlines():
+        code = line.split("--", 1)[0]
+        buf.append(code)
+        if code.rstrip().endswith(";"):
+            out.append("\n".join(buf))
+            buf = []
+    return [s for s in out if s.strip()]
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (KeyboardInterrupt too)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+
+
+def _set_meta(conn: sqlite3.Connection, **items: str) -> None:
+    conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", items.items())
+
+
+# ---------------------------------------------------------------- readers
+
+
+class Reader:
+    """Read-only access for status and export, safe while a sweep is writing."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.path = store_path(self.directory)
+        if not self.directory.exists():
+            raise MitprofError(f"{self.directory}: no such directory")
+        if not self.path.is_file():
+            raise MitprofError(f"{self.directory}: no results store here (expected {STORE_NAME}; "
+                               "run `mitprof run SPEC --out DIR` first)")
+        try:
+            conn = _connect_ro(self.path)
+            version = _identify(conn, self.path)
+        except sqlite3.Error as exc:
+            raise MitprofError(f"{self.path}: cannot read the results store: {exc}") from None
+        if version < SCHEMA_VERSION:  # migrate a private copy; the file is left as it is
+            mem = sqlite3.connect(":memory:", isolation_level=None)
+            conn.backup(mem)
+            conn.close()
+            with _transaction(mem):
+                _migrate(mem, version)
+            conn = mem
+        self.conn = conn
+        self.version = version
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def counts(self) -> Counts:
+        rows = dict(self.conn.execute(
+            "SELECT status, count(*) FROM points WHERE planned = 1 GROUP BY status").fetchall())
+        other = self.conn.execute(
+            "SELECT count(*) FROM points WHERE planned = 0 AND status != 'pending'").fetchone()[0]
+        return Counts(rows.get("done", 0), rows.get("failed", 0), rows.get("pending", 0), other)
+
+    def runs(self) -> list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT run_id, started_at, finished_at, state, runner, workers, threads_per_worker, "
+            "pid, points_total, points_run, environment FROM runs ORDER BY run_id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def failures(self, limit: int = 10) -> list[tuple[str, str, str]]:
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(
+            "SELECT point_id, circuit || ' ' || backend || ' noise=' || noise_level || "
+            "' shots=' || shots, error FROM points WHERE planned = 1 AND status = 'failed' "
+            "ORDER BY seq LIMIT ?", (limit,))]
+
+    def points(self, include_stale: bool = False) -> Iterator[dict[str, Any]]:
+        """Finished points in spec order, each with its per-strategy results (streamed)."""
+        where = "status != 'pending'" + ("" if include_stale else " AND planned = 1")
+        cur = self.conn.execute(
+            "SELECT point_id, circuit, family, n_qubits, depth, backend, noise_level, shots, "
+            f"labels, status, error, seconds, worker, run_id, record FROM points WHERE {where} "
+            "ORDER BY planned DESC, seq, point_id")
+        names = [d[0] for d in cur.description]
+        res = self.conn.cursor()
+        for row in cur:
+            point = dict(zip(names, row, strict=True))
+            point["labels"] = json.loads(point["labels"])
+            point["record"] = json.loads(point["record"]) if point["record"] else None
+            point["results"] = [json.loads(r[0]) for r in res.execute(
+                "SELECT data FROM results WHERE point_id = ? ORDER BY ord", (point["point_id"],))]
+            yield point
