@@ -151,5 +151,11 @@ def list_(what: str) -> None:
             click.echo(f"{name}  {text}")
 
 
+# run, status, export, demo: the sweep commands (mitprof/sweep_cli.py)
+from .sweep_cli import register as _register_sweep_commands  # noqa: E402
+
+_register_sweep_commands(main, user_errors)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,188 @@
+"""The sweep commands of `mitprof`: run, status, export, demo.
+
+Thin click commands over `mitprof.sweep`, `mitprof.store` and `mitprof.export`;
+`mitprof.cli` adds them to its group with `register`. Like the rest of the CLI,
+they import nothing heavy until they run, so `mitprof --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+DEFAULT_DEMO_OUT = "reports/demo"
+
+
+def _executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--workers", "-w", type=click.IntRange(min=1),
+                     help="Worker processes [default: every available core]."),
+        click.option("--executor", "-e", type=click.Choice(["process", "serial", "dask"]),
+                     default="process", show_default=True,
+                     help="process pool, serial in this process, or Dask distributed."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="Dask scheduler (tcp://HOST:PORT) of an existing cluster; without "
+                          "it, --executor dask starts a LocalCluster on 127.0.0.1."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+                     help="Seconds per point; a point over it is stored as failed."),
+        click.option("--fresh", is_flag=True,
+                     help="Forget every stored result first (asks unless --yes)."),
+        click.option("--yes", "-y", is_flag=True, help="Do not ask before --fresh."),
+        click.option("--retry-failed", is_flag=True, help="Run failed points again."),
+        click.option("--progress/--no-progress", default=None,
+                     help="Progress bar on stderr [default: when stderr is a terminal]."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _run(spec_source: Any, out: str, workers: int | None, executor: str,
+         scheduler: str | None, timeout: float | None, fresh: bool, yes: bool,
+         retry_failed: bool, progress: bool | None) -> Any:
+    from .errors import MitprofError
+    from .spec import load_spec
+    from .store import Reader, check_existing, store_path
+    from .sweep import check_output_dir, run_sweep
+
+    spec = load_spec(spec_source)
+    out_dir = Path(out)
+    check_output_dir(out_dir)
+    if fresh and check_existing(out_dir) is not None and not yes:
+        with Reader(out_dir) as reader:
+            counts = reader.counts()
+        kept = counts.done + counts.failed + counts.other
+        if kept and not click.confirm(f"Delete the {kept} finished points in "
+                                      f"{store_path(out_dir)}?", err=True):
+            click.echo("nothing deleted", err=True)
+            sys.exit(1)
+    try:
+        summary = run_sweep(spec, out_dir, workers=workers, executor=executor,
+                            scheduler=scheduler, fresh=fresh, retry_failed=retry_failed,
+                            timeout=timeout, progress=progress)
+    except KeyboardInterrupt:
+        try:
+            with Reader(out_dir) as reader:
+                c = reader.counts()
+            where = f"{c.done + c.failed} of {c.total} points are stored in {out_dir}"
+        except MitprofError:
+            where = "nothing was stored"
+        click.echo(f"\ninterrupted: {where}; run the same command again to resume", err=True)
+        sys.exit(130)
+    click.echo(str(summary))
+    return summary
+
+
+def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
+    """Add the sweep commands to `group`, with the CLI's error handling."""
+
+    @group.command()
+    @click.argument("spec")
+    @click.option("--out", "-o", "out", metavar="DIR",
+                  help="Sweep directory for results.sqlite [default: results/<sweep name>].")
+    @_executor_options
+    @user_errors
+    def run(spec: str, out: str | None, **opts: Any) -> None:
+        """Run the sweep in SPEC (a TOML file); run it again to resume.
+
+        Finished points are skipped, none is run twice and none is lost: the store
+        in DIR commits every point as it finishes. A point that fails is stored with
+        its error and the sweep goes on.
+        """
+        from .spec import load_spec
+
+        loaded = load_spec(spec)
+        out_dir = out or str(Path("results") / loaded.name)
+        _run(loaded, out_dir, **opts)
+        _maybe_report(Path(out_dir))
+
+    @group.command()
+    @click.option("--out", "-o", default=DEFAULT_DEMO_OUT, show_default=True, metavar="DIR")
+    @_executor_options
+    @user_errors
+    def demo(out: str, **opts: Any) -> None:
+        """Run the built-in demo sweep: ghz, mirror and ising circuits on Aer and Cirq,
+        3 noise levels, 3 depths, unmitigated + ZNE + PEC + REM (about 2 minutes on 2 cores)."""
+        from .sweep import demo_spec
+
+        _run(demo_spec(), out, **opts)
+        _maybe_report(Path(out))
+
+    @group.command()
+    @click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+    @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+    @user_errors
+    def status(directory: Path, as_json: bool) -> None:
+        """Done / failed / pending points of the sweep in DIR (safe while it runs)."""
+        from .store import Reader, lock_holder
+
+        with Reader(directory) as reader:
+            meta = reader.meta()
+            counts = reader.counts()
+            runs = reader.runs()
+            failures = reader.failures()
+        holder = lock_holder(directory)
+        last = runs[-1] if runs else None
+        state = ("running" if holder else
+                 "interrupted" if last and last["state"] != "finished" else
+                 "finished" if last else "empty")
+        if as_json:
+            click.echo(json.dumps({
+                "name": meta.get("name"), "store": str(reader.path), "schema": reader.version,
+                "state": state, "pid": holder, "total": counts.total, "done": counts.done,
+                "failed": counts.failed, "pending": counts.pending, "other": counts.other,
+                "runs": [{k: v for k, v in r.items() if k != "environment"} for r in runs],
+                "failures": [{"point_id": p, "point": w, "error": e} for p, w, e in failures],
+            }, indent=2))
+            return
+        click.echo(f"{meta.get('name', '?')}: {counts.total} points: {counts.done} done, "
+                   f"{counts.failed} failed, {counts.pending} pending")
+        if counts.other:
+            click.echo(f"  ({counts.other} finished points of an earlier spec are kept; "
+                       "export --all includes them)")
+        if last:
+            threads = last["threads_per_worker"]
+            click.echo(f"  {state}{f' (pid {holder})' if holder else ''}; last run "
+                       f"{last['started_at']}: {last['runner']}, {last['workers']} worker"
+                       f"{'s' * (last['workers'] != 1)}"
+                       f"{f' x {threads} thread' if threads else ''}, ran "
+                       f"{last['points_run']}")
+        for point_id, where, error in failures:
+            click.echo(f"  failed {point_id} {where}: {error}")
+        if counts.failed > len(failures):
+            click.echo(f"  ... and {counts.failed - len(failures)} more failed points")
+
+    @group.command()
+    @click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+    @click.option("--format", "-f", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+                  show_default=True)
+    @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Write to FILE (atomically) instead of stdout.")
+    @click.option("--all", "include_stale", is_flag=True,
+                  help="Include finished points of earlier specs.")
+    @user_errors
+    def export(directory: Path, fmt: str, output: Path | None, include_stale: bool) -> None:
+        """One row per point and strategy, as CSV or JSON Lines."""
+        from .export import export as do_export
+
+        n = do_export(directory, fmt, output, include_stale)
+        if output is not None:
+            click.echo(f"{n} rows -> {output}", err=True)
+
+
+def _maybe_report(out: Path) -> None:
+    """Render the HTML report when the report module provides `write_report(dir)`."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("mitprof.report") is None:
+        return
+    report = importlib.import_module("mitprof.report")
+    writer = getattr(report, "write_report", None)
+    if callable(writer):
+        path = writer(out)
+        click.echo(f"report -> {path}", err=True)
