@@ -156,6 +156,11 @@ from .sweep_cli import register as _register_sweep_commands  # noqa: E402
 
 _register_sweep_commands(main, user_errors)
 
+# report: the HTML report (mitprof/report_cli.py)
+from .report_cli import register as _register_report_command  # noqa: E402
+
+_register_report_command(main, user_errors)
+
 
 if __name__ == "__main__":
     main()
