@@ -312,6 +312,9 @@ class PEC(CircuitLayer):
     # statistics pass: samples for many estimates drawn in one Mitiq call per group
     pool: list[list[tuple[Any, int]]] | None = None
     pool_gammas: list[float] | None = None
+    # statistics pass: representations shared across calls (the timed pass builds its own,
+    # as a user's run would)
+    cache: dict[Any, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.model not in ("global", "local"):
@@ -344,6 +347,10 @@ class PEC(CircuitLayer):
             p = (noise.p1 if k == 1 else noise.p2) * self.noise_scale
             if p == 0:
                 continue
+            key = (op, p, self.model)
+            if self.cache is not None and key in self.cache:
+                reps.append(self.cache[key])
+                continue
             ideal = cirq.Circuit(op)
             try:
                 if self.model == "global" or k == 1:
@@ -359,6 +366,8 @@ class PEC(CircuitLayer):
                 tagged.append(NoisyOperation(cirq.Circuit(
                     [ops[0]] + [o.with_tags(NOISELESS) for o in ops[1:]])))
             reps.append(OperationRepresentation(ideal, tagged, rep.coeffs))
+            if self.cache is not None:
+                self.cache[key] = reps[-1]
         return reps
 
     def n_samples(self, gamma: float) -> int:

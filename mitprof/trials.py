@@ -24,6 +24,9 @@ from .strategies import PEC, Estimate, Job, StrategySpec
 
 Executor = Callable[[list[Job], np.random.Generator], list[np.ndarray]]
 
+# PEC representations per (operation, rate, model), shared by statistics passes in a process
+_REPRESENTATIONS: dict[object, object] = {}
+
 
 class ExactSampler:
     """Exact output distributions of measured canonical circuits, cached by content."""
@@ -87,6 +90,7 @@ def run_trials(spec: StrategySpec, workload: Workload, noise: Noise, shots: int,
         layer = est.strategy.circuit_layer
         if isinstance(layer, PEC):
             if pool is None:  # every trial's samples in one Mitiq call per group
+                layer.cache = _REPRESENTATIONS
                 pool = layer.draw(est.logicals, np.random.default_rng(derive_seed(seed, "pool")),
                                   noise, trials)
             layer.pool, layer.pool_gammas = pool
