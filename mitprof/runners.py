@@ -105,6 +105,23 @@ def _init_worker() -> None:
     os.environ.update(PIN_ENV)
     # Ctrl-C is the coordinator's to handle: it stops the pool after storing what finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
+
+
+def _exit_with_parent(interval: float = 1.0) -> None:
+    """End this worker when the coordinator dies (SIGKILL included): an orphaned pool
+    worker would otherwise wait on its task queue forever."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mitprof-parent-watch", daemon=True).start()
 
 
 class ProcessRunner:

@@ -208,6 +208,26 @@ def test_a_second_sweep_on_a_store_in_use_is_refused(swept, tmp_path):
 # ---------------------------------------------------------------- SIGKILL
 
 
+def children(pid):
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def wait_for(predicate, what, proc):
     while not predicate():
         assert proc.poll() is None, f"sweep exited before {what}: {proc.stderr.read()}"
@@ -235,13 +255,21 @@ def test_a_sigkilled_sweep_resumes_with_an_intact_store(tmp_path):
         wait_for(done, "the first point was stored", proc)
         status = run("status", out)  # readable while the sweep writes
         assert status.exit_code == 0 and f"running (pid {proc.pid})" in status.stdout
+        workers = children(proc.pid)
+        assert len(workers) >= 2
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        # orphaned pool workers notice and exit (bounded wait, so a failure cannot hang)
+        for _ in range(600):
+            if not any(alive(w) for w in workers):
+                break
+            time.sleep(0.1)
+        assert not [w for w in workers if alive(w)]
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-        try:  # the orphaned pool workers
+        try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
