@@ -222,9 +222,12 @@ class SweepSpec:
         base = Path(self.base_dir) if self.base_dir else Path.cwd()
         circuits = tuple(_check_circuit(c, f"circuits[{i}]", base, self.seed)
                          for i, c in enumerate(self.circuits))
+        owner: dict[tuple[Any, ...], int] = {}  # every circuit belongs to one entry
         for i, c in enumerate(circuits):
-            if c in circuits[:i]:
-                raise SpecError(f"circuits[{i}]: repeats circuits[{circuits.index(c)}]")
+            for key, shown in _circuit_keys(c, self.seed):
+                j = owner.setdefault(key, i)
+                if j != i:
+                    raise SpecError(f"circuits[{i}]: {shown} is also in circuits[{j}]")
         s(self, "circuits", circuits)
         strategies, labels = _check_strategies(self.strategies)
         s(self, "strategies", strategies)
@@ -424,6 +427,21 @@ def _hardware(value: Any) -> str | tuple[tuple[str, float], ...] | None:
     except SpecError as exc:
         raise SpecError(f"sweep.hardware: {exc}") from None
     return out
+
+
+def _circuit_keys(c: CircuitSpec, sweep_seed: int) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(identity, name) of every circuit an entry expands to."""
+    if c.file is not None:
+        yield ("file", c.file_sha256, c.observable), c.file
+        return
+    assert c.family is not None
+    params = dict(c.params)
+    if "seed" in (family_params(c.family) or {}):
+        params.setdefault("seed", sweep_seed)
+    for n in c.qubits:
+        for d in c.depths or (None,):
+            shown = f"{c.family}:n={n}" + ("" if d is None else f",depth={d}")
+            yield (c.family, n, d, tuple(sorted(params.items())), c.observable), shown
 
 
 def _hardware_json(value: str | tuple[tuple[str, float], ...] | None) -> Any:
