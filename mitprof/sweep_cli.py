@@ -77,6 +77,25 @@ def _run(spec_source: Any, out: str, workers: int | None, executor: str,
     return summary
 
 
+def _dry_run(spec: Any, out: Path, retry_failed: bool) -> None:
+    from .store import Reader, check_existing
+
+    click.echo(f"{spec.name}: {len(spec)} points x {len(spec.labels)} strategies "
+               f"({', '.join(spec.labels)})")
+    if check_existing(out) is None:
+        click.echo(f"no store in {out} yet: {len(spec)} points to run")
+        return
+    done = failed = 0
+    with Reader(out) as reader:
+        for point in spec.points():
+            row = reader.conn.execute("SELECT status FROM points WHERE point_id = ?",
+                                      (point.point_id,)).fetchone()
+            done += bool(row) and row[0] == "done"
+            failed += bool(row) and row[0] == "failed"
+    todo = len(spec) - done - (0 if retry_failed else failed)
+    click.echo(f"{out}: {done} done, {failed} failed; {todo} points to run")
+
+
 def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
     """Add the sweep commands to `group`, with the CLI's error handling."""
 
@@ -84,9 +103,11 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
     @click.argument("spec")
     @click.option("--out", "-o", "out", metavar="DIR",
                   help="Sweep directory for results.sqlite [default: results/<sweep name>].")
+    @click.option("--dry-run", is_flag=True,
+                  help="Check the spec and show what would run; run and write nothing.")
     @_executor_options
     @user_errors
-    def run(spec: str, out: str | None, **opts: Any) -> None:
+    def run(spec: str, out: str | None, dry_run: bool, **opts: Any) -> None:
         """Run the sweep in SPEC (a TOML file); run it again to resume.
 
         Finished points are skipped, none is run twice and none is lost: the store
@@ -97,6 +118,9 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
 
         loaded = load_spec(spec)
         out_dir = out or str(Path("results") / loaded.name)
+        if dry_run:
+            _dry_run(loaded, Path(out_dir), opts["retry_failed"])
+            return
         _run(loaded, out_dir, **opts)
         _maybe_report(Path(out_dir))
 

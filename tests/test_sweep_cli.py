@@ -72,6 +72,20 @@ def test_status_counts(swept):
     assert (doc["done"], doc["failed"], doc["pending"], doc["state"]) == (4, 0, 0, "finished")
 
 
+def test_dry_run_shows_what_would_run_and_writes_nothing(swept, tmp_path):
+    more = tmp_path / "more.toml"
+    more.write_text(SPEC.replace("[0.01, 0.02]", "[0.01, 0.02, 0.03]"))
+    before = snapshot(swept / "out")
+    res = run("run", more, "--out", swept / "out", "--dry-run")
+    assert res.exit_code == 0, res.output
+    assert res.stdout == ("clitest: 6 points x 3 strategies (unmitigated, "
+                          "zne[linear,1-3,global], rem[tensored])\n"
+                          f"{swept / 'out'}: 4 done, 0 failed; 2 points to run\n")
+    assert snapshot(swept / "out") == before
+    res = run("run", more, "--out", tmp_path / "none", "--dry-run")
+    assert "no store in" in res.stdout and not (tmp_path / "none").exists()
+
+
 def test_running_again_resumes_and_runs_nothing(swept):
     before = (swept / "out" / "results.sqlite").stat().st_size
     res = run("run", swept / "spec.toml", "--out", swept / "out", "--executor", "serial")
