@@ -157,17 +157,20 @@ def to_qiskit(
     return qc
 
 
-def _quarter_turns(qc: Any, name: str, angle: float, q: int) -> None:
-    """rz/rx/ry by a multiple of pi/2 as Clifford gates (equal up to global phase)."""
+def clifford_gates(name: str, angle: float) -> list[str]:
+    """rz/rx/ry by a multiple of pi/2 as Clifford gate names (equal up to global phase)."""
     k = round(angle / (np.pi / 2))
     if not np.isclose(angle, k * np.pi / 2):
         raise SpecError(f"{name}({angle}) is not a Clifford rotation")
     turns = [[], ["s"], ["z"], ["sdg"]][k % 4]
     wrap = {"rz": ([], []), "rx": (["h"], ["h"]), "ry": (["sdg", "h"], ["h", "s"])}[name]
-    for g in [*wrap[0], *turns, *wrap[1]]:
+    gates = [*wrap[0], *turns, *wrap[1]]
+    return gates or ["id"]  # keep a slot for the gate's noise channel to follow
+
+
+def _quarter_turns(qc: Any, name: str, angle: float, q: int) -> None:
+    for g in clifford_gates(name, angle):
         getattr(qc, g)(q)
-    if not turns and not wrap[0]:
-        qc.id(q)  # keep a slot for the gate's noise channel to follow
 
 
 def from_qiskit(qc: qiskit.QuantumCircuit, name: str = "circuit") -> cirq.Circuit:

@@ -90,3 +90,21 @@ def test_a_point_beyond_density_matrices_runs_on_the_stabilizer():
     # folded at scales 1, 2, 3: on average twice the gates of the unfolded circuit
     assert r["zne"].gates_per_circuit == pytest.approx(2 * r.results[0].gates_per_circuit,
                                                        rel=0.05)
+
+
+def test_stim_backend_matches_the_density_matrix():
+    from scipy.stats import ks_2samp
+
+    w = resolve("clifford_mirror:n=4,depth=2,seed=3")
+    noise = Noise.from_level(0.03)  # readout (0.03, 0.06): exercises the classical flips
+    for spec in ("zne", "rem_tensored"):
+        parsed = StrategySpec.parse(spec)
+        dm = run_trials(parsed, w, noise, 400, 1, 60, ExactSampler(AerBackend(), noise, 4))
+        st = run_trials(parsed, w, noise, 400, 2, 60, simulator_executor(get_backend("stim"),
+                                                                          noise, 4))
+        assert ks_2samp(dm.ok, st.ok).pvalue > 1e-3, spec
+
+
+def test_stim_refuses_non_clifford_circuits():
+    with pytest.raises(SpecError, match="Clifford"):
+        profile("ising:n=3,depth=1", backend="stim", trials=0, repeats=1)
