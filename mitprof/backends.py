@@ -48,8 +48,9 @@ def check_density_capacity(n_qubits: int) -> None:
         gib = 16 * 4.0**n_qubits / 2**30
         raise CapacityError(
             f"{n_qubits} qubits need {gib:,.1f} GiB for density-matrix simulation "
-            f"(limit {MAX_DENSITY_QUBITS} qubits); use at most {MAX_DENSITY_QUBITS} qubits "
-            "(stabilizer simulation of Clifford circuits is planned for larger widths)"
+            f"(limit {MAX_DENSITY_QUBITS} qubits); use backend aer, which switches to the "
+            "stabilizer method for Clifford circuits and to statevector or MPS otherwise, "
+            "or backend stim for Clifford circuits"
         )
 
 

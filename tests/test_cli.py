@@ -68,18 +68,30 @@ def test_list(what, expect):
     ["profile", "ghz:n=2", "--observable", "ZZZ"],
     ["profile", "ghz:n=2", "--backend", "qpu"],
     ["profile", "ghz:n=2", "--strategy", "zne:factory=cubic"],
-    ["profile", "ghz:n=13", "--strategy", "zne"],
+    ["profile", "ghz:n=13", "--backend", "cirq"],
+    ["profile", "ising:n=3,depth=1", "--backend", "stim"],
     ["profile", "ghz:n=2", "--trials", "1"],
     ["profile", "ghz:n=2", "--hardware", "ibm_q1"],
 ])
 def test_bad_input_gives_one_error_line_and_status_2(args):
-    proc = subprocess.run([sys.executable, "-m", "mitprof.cli", *args, "--repeats", "1",
-                           "--trials", "0"] if "--trials" not in args else
-                          [sys.executable, "-m", "mitprof.cli", *args, "--repeats", "1"],
-                          capture_output=True, text=True)
+    extra = [] if "--trials" in args else ["--trials", "0"]
+    res = run(*args, "--repeats", "1", *extra)
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert res.stdout == ""
+
+
+def test_too_large_says_how_much_memory_and_what_would_work():
+    res = run("profile", "ghz:n=13", "--backend", "cirq", "--trials", "0")
+    assert "GiB" in res.stderr and "stabilizer" in res.stderr
+
+
+def test_a_real_process_prints_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "mitprof.cli", "profile", "ghz:n=2",
+                           "--observable", "ZZZ"], capture_output=True, text=True)
     assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert proc.stdout == ""
 
 
