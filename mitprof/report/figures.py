@@ -34,6 +34,7 @@ from .analysis import (
 )
 from .data import BASELINE, Dataset, PointRecord, interval, number
 
+ERROR_FLOOR = 1e-6  # absolute errors below this are numerically zero: drawn at it on log axes
 MAX_SCATTER = 600  # points per scatter figure; more are thinned evenly (and the caption says so)
 
 RC: dict[str, Any] = {
@@ -193,21 +194,48 @@ def _xaxis(ax: Any, dim: str, xs: Sequence[float]) -> None:
 
 
 def _log_y(ax: Any) -> None:
-    from matplotlib.ticker import LogLocator, NullLocator
+    from matplotlib.ticker import NullLocator
 
     ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
+    ax.yaxis.set_major_locator(_log_locator())
     ax.yaxis.set_minor_locator(NullLocator())  # minor ticks: clutter, and slow to lay out
     ax.yaxis.set_major_formatter(_log_formatter())
 
 
 def _log_x(ax: Any) -> None:
-    from matplotlib.ticker import LogLocator, NullLocator
+    from matplotlib.ticker import NullLocator
 
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=7))
+    ax.xaxis.set_major_locator(_log_locator())
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(_log_formatter())
+
+
+def _log_locator() -> Any:
+    """Powers of ten (every k-th over many decades); 1-2-5 steps within two decades."""
+    from matplotlib.ticker import Locator
+
+    class LogTicks(Locator):  # type: ignore[misc]
+        def __call__(self) -> Any:
+            axis: Any = self.axis
+            lo, hi = axis.get_view_interval()
+            return self.tick_values(lo, hi)
+
+        def tick_values(self, vmin: float, vmax: float) -> Any:
+            lo, hi = sorted((vmin, vmax))
+            if hi <= 0:
+                return []
+            lo = lo if lo > 0 else hi / 1e3
+            d0, d1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+            if d1 - d0 <= 2:
+                ticks = [m * 10.0**d for d in range(d0, d1 + 1) for m in (1, 2, 5)]
+            else:
+                stride = max(1, math.ceil((d1 - d0) / 6))
+                ticks = [10.0**d for d in range(d0 - d0 % stride, d1 + 1, stride)]
+            inside = [t for t in ticks if lo * 0.999 <= t <= hi * 1.001]
+            return inside if len(inside) >= 2 else ticks
+
+    return LogTicks()
 
 
 def _log_formatter() -> Any:
@@ -217,7 +245,7 @@ def _log_formatter() -> Any:
         if v <= 0:
             return ""
         exp = math.log10(v)
-        if abs(v) >= 1e4 and abs(exp - round(exp)) < 1e-9:
+        if (v >= 1e4 or v < 1e-3) and abs(exp - round(exp)) < 1e-9:
             return "10" + str(round(exp)).translate(fmt._SUP)
         return fmt.num(v, 2)
 
@@ -516,11 +544,15 @@ def _scatter_frontier(ds: Dataset, key: str, title: str) -> Figure:
                "executed (no statistics pass, so no error model); lower-left is better.")
     labels = strategy_labels(ds)
     col = colours(labels)
-    pts = [(lb, value(r, "total_shots"), value(r, "abs_error")) for p in ds.done
-           for lb in labels if (r := p.result(lb)) is not None]
-    pts = [(lb, n, e) for lb, n, e in pts if n and e and e > 0]
+    pts: list[tuple[str, float, float]] = [
+        (lb, n, e) for p in ds.done for lb in labels
+        if (n := value(p.result(lb), "total_shots")) and (e := value(p.result(lb),
+                                                                     "abs_error")) is not None]
     if not pts:
         return _empty(key, title, caption, "No finished points with an error to show.")
+    if any(e < ERROR_FLOOR for _, _, e in pts):
+        caption += f" Errors below {fmt.num(ERROR_FLOOR)} are drawn at {fmt.num(ERROR_FLOOR)}."
+        pts = [(lb, n, max(e, ERROR_FLOOR)) for lb, n, e in pts]
     pts, thinned = _thin(pts)
     fig, axes = _grid(1, height=3.6)
     ax = axes[0]
@@ -532,6 +564,7 @@ def _scatter_frontier(ds: Dataset, key: str, title: str) -> Figure:
                 ax.plot(xs, ys, "o", color=col[lb], alpha=0.75, markersize=3.5)
         _log_x(ax)
         _log_y(ax)
+        ax.margins(0.08)
         ax.set_xlabel("total shots per estimate (calibration included)")
         ax.set_ylabel("absolute error (observable units)")
         _legend(fig, _handles(labels, col))

@@ -107,7 +107,8 @@ def _headline_row(label: str, backend: str, colour: str,
                 notes.append(words if n == len(kinds) else f"{n} of {len(kinds)} {words}")
         row["theory_note"] = "; ".join(notes)
     else:
-        row["theory"], row["theory_note"] = "\u2014", "no closed form"
+        row["theory"] = "\u2014"
+        row["theory_note"] = "no closed form" if ivs else "needs trials"
     row["consistent"] = (f"{sum(consistent)}/{len(consistent)} inside CI" if consistent else "")
     row["error"] = fmt.mult(median([error_reduction(p, r) for p, r in ok]))
     row["breakeven"] = fmt.shots(median(be_num)) if be_num else "\u2014"
