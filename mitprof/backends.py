@@ -160,21 +160,34 @@ class AerBackend:
         return RunOutput([b for b in bits if b is not None], sim_seconds)
 
     def probabilities(self, circuit: cirq.Circuit, n_qubits: int) -> np.ndarray:
+        return self.probabilities_many([circuit], n_qubits)[0]
+
+    def probabilities_many(self, circuits: list[cirq.Circuit], n_qubits: int) -> list[np.ndarray]:
+        """Exact distributions of many circuits in one simulator call."""
         import cirq
 
         from .circuits import to_qiskit
 
         check_density_capacity(n_qubits)
-        keep = measured_qubits(circuit)
-        bare = cirq.Circuit(op for op in circuit.all_operations() if not cirq.is_measurement(op))
-        qc = to_qiskit(bare, n_qubits)
-        qc.save_probabilities(qubits=keep)
-        data = self._simulator("density_matrix").run(qc, shots=1).result().data(0)
-        probs = np.asarray(data["probabilities"], dtype=float)
-        # Aer indexes little-endian over `keep` (keep[0] least significant): reverse it.
-        m = len(keep)
-        probs = probs.reshape([2] * m).transpose(list(range(m))[::-1]).reshape(-1) if m else probs
-        return probs / probs.sum()
+        qcs, keeps = [], []
+        for circuit in circuits:
+            keep = measured_qubits(circuit)
+            bare = cirq.Circuit(op for op in circuit.all_operations()
+                                if not cirq.is_measurement(op))
+            qc = to_qiskit(bare, n_qubits)
+            qc.save_probabilities(qubits=keep)
+            qcs.append(qc)
+            keeps.append(keep)
+        result = self._simulator("density_matrix").run(qcs, shots=1).result()
+        out = []
+        for i, keep in enumerate(keeps):
+            probs = np.asarray(result.data(i)["probabilities"], dtype=float)
+            # Aer indexes little-endian over `keep` (keep[0] least significant): reverse it.
+            m = len(keep)
+            if m:
+                probs = probs.reshape([2] * m).transpose(list(range(m))[::-1]).reshape(-1)
+            out.append(probs / probs.sum())
+        return out
 
 
 def _gates_only(circuit: cirq.Circuit) -> cirq.Circuit:
