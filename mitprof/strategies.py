@@ -376,9 +376,15 @@ class PEC(CircuitLayer):
         return max(1, int((gamma / (self.precision or 0.03)) ** 2))  # Mitiq's own rule
 
     def draw(self, logicals: list[cirq.Circuit], rng: np.random.Generator, noise: Noise,
-             estimates: int = 1) -> tuple[list[list[tuple[Any, int]]], list[float]]:
-        """Sampled (circuit, sign) pairs for `estimates` estimates, one Mitiq call per group
-        (Mitiq's sampling has a large fixed cost per call)."""
+             estimates: int = 1, vectorised: bool = False
+             ) -> tuple[list[list[tuple[Any, int]]], list[float]]:
+        """Sampled (circuit, sign) pairs for `estimates` estimates per group.
+
+        By default through Mitiq's `sample_circuit` (what a user's run executes). The
+        statistics pass sets `vectorised`: the same distribution, drawn with numpy from
+        Mitiq's own representations (Mitiq's sampler deep-copies every sequence of every
+        sample; a test checks the two give the same estimates' distribution).
+        """
         from mitiq.pec import sample_circuit
 
         pools, gammas = [], []
@@ -386,15 +392,17 @@ class PEC(CircuitLayer):
             reps = self.representations(c, noise)
             gamma = float(np.prod([r.norm for r in reps])) if reps else 1.0
             n = self.n_samples(gamma) * estimates
-            seed = np.random.RandomState(int(rng.integers(2**31)))
+            seed = int(rng.integers(2**31))
             with warnings.catch_warnings():
                 # Mitiq warns per unrepresented operation per sample: counted above instead
                 warnings.simplefilter("ignore")
-                if reps:
-                    circuits, signs, gamma = sample_circuit(c, reps, random_state=seed,
-                                                            num_samples=n)
-                else:
+                if not reps:
                     circuits, signs = [c] * n, [1] * n
+                elif vectorised:
+                    circuits, signs, gamma = sample_vectorised(c, reps, n, seed)
+                else:
+                    circuits, signs, gamma = sample_circuit(
+                        c, reps, random_state=np.random.RandomState(seed), num_samples=n)
             pools.append(list(zip(circuits, signs, strict=True)))
             gammas.append(float(gamma))
         return pools, gammas
@@ -426,6 +434,36 @@ class PEC(CircuitLayer):
     @property
     def gamma(self) -> float:
         return float(np.prod(self.gammas)) if self.gammas else 1.0
+
+
+def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
+                      seed: int) -> tuple[list[cirq.Circuit], list[int], float]:
+    """Mitiq's circuit sampling, vectorised over samples: per operation, basis element i
+    with probability |eta_i| / gamma and sign sign(eta_i); sequences appended in order.
+    Operations without a representation stay as they are (norm 1), as in Mitiq."""
+    rng = np.random.default_rng(seed)
+    by_ideal = {next(iter(r.ideal.all_operations())): r for r in reps}
+    signs = np.ones(n, dtype=np.int64)
+    norm = 1.0
+    columns: list[list[list[cirq.Operation]]] = []
+    for op in circuit.all_operations():
+        rep = by_ideal.get(op.untagged)
+        if rep is None:
+            columns.append([[op]])
+            continue
+        coeffs = np.asarray(rep.coeffs, dtype=float)
+        idx = rng.choice(len(coeffs), size=n, p=np.abs(coeffs) / np.abs(coeffs).sum())
+        signs *= np.sign(coeffs[idx]).astype(np.int64)
+        norm *= float(rep.norm)
+        seqs = [list(noisy.circuit.all_operations()) for noisy in rep.noisy_operations]
+        columns.append([seqs[i] for i in idx])
+    circuits = []
+    for k in range(n):
+        ops: list[cirq.Operation] = []
+        for col in columns:
+            ops.extend(col[k] if len(col) > 1 or n == 1 else col[0])
+        circuits.append(cirq.Circuit(ops))
+    return circuits, [int(x) for x in signs], norm
 
 
 # ---------------------------------------------------------------- readout layers

@@ -91,7 +91,7 @@ class TrialSet:
 
 
 def run_trials(spec: StrategySpec, workload: Workload, noise: Noise, shots: int, seed: int,
-               trials: int, execute: Executor) -> TrialSet:
+               trials: int, execute: Executor, vectorised: bool = True) -> TrialSet:
     values, estimates = [], []
     pool = None
     for t in range(trials):
@@ -103,7 +103,7 @@ def run_trials(spec: StrategySpec, workload: Workload, noise: Noise, shots: int,
             if pool is None:  # every trial's samples in one Mitiq call per group
                 layer.cache = _REPRESENTATIONS
                 pool = layer.draw(est.logicals, np.random.default_rng(derive_seed(seed, "pool")),
-                                  noise, trials)
+                                  noise, trials, vectorised=vectorised)
             layer.pool, layer.pool_gammas = pool
         done = False
         while not done:
