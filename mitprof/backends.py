@@ -280,28 +280,35 @@ class StimBackend:
         from .circuits import clifford_gates, gate_name, qubit_index
         from .noise import ReadoutChannel
 
+        names_of: dict[Any, list[str]] = {}  # a handful of distinct gates, thousands of ops
+
+        def stim_names(op: cirq.Operation) -> list[str]:
+            gate = op.gate
+            if gate not in names_of:
+                name, angle = gate_name(op)
+                names = [name] if angle is None else clifford_gates(name, angle)
+                bad = [g for g in names if g not in _STIM_NAMES and g != "measure"]
+                if bad:
+                    raise SpecError(f"gate {bad[0]} is not Clifford: the stim backend cannot "
+                                    "run it")
+                names_of[gate] = [_STIM_NAMES.get(g, "M") for g in names]
+            return names_of[gate]
+
         out = []
         for c in circuits:
-            sc = stim.Circuit()
+            # Stim's text format, parsed once: far cheaper than one append call per op
+            lines: list[str] = []
             readout = (0.0, 0.0)
             for op in c.all_operations():
-                qs = [qubit_index(q) for q in op.qubits]
-                if isinstance(op.gate, cirq.DepolarizingChannel):
-                    sc.append(f"DEPOLARIZE{len(qs)}", qs, float(op.gate.p))
-                    continue
-                if isinstance(op.gate, ReadoutChannel):
-                    readout = (op.gate.p01, op.gate.p10)
-                    continue
-                name, angle = gate_name(op)
-                if name == "measure":
-                    sc.append("M", qs)
-                    continue
-                names = [name] if angle is None else clifford_gates(name, angle)
-                for g in names:
-                    if g not in _STIM_NAMES:
-                        raise SpecError(f"gate {g} is not Clifford: the stim backend cannot run it")
-                    sc.append(_STIM_NAMES[g], qs)
-            out.append((sc, readout))
+                targets = " ".join(str(qubit_index(q)) for q in op.qubits)
+                gate = op.gate
+                if isinstance(gate, cirq.DepolarizingChannel):
+                    lines.append(f"DEPOLARIZE{len(op.qubits)}({float(gate.p)!r}) {targets}")
+                elif isinstance(gate, ReadoutChannel):
+                    readout = (gate.p01, gate.p10)
+                else:
+                    lines.extend(f"{g} {targets}" for g in stim_names(op))
+            out.append((stim.Circuit("\n".join(lines)), readout))
         return out
 
     def run(self, compiled: list[Any], shots: list[int], seed: int) -> RunOutput:
