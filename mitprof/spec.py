@@ -25,7 +25,6 @@ from typing import Any
 from .errors import SpecError
 
 MAX_SEED = 2**32 - 1  # mitiq's circuit generators take numpy RandomState seeds
-BACKEND_NAMES = ("aer", "cirq")
 
 
 SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
@@ -198,10 +197,13 @@ class SweepSpec:
         s(self, "repeats", _int(self.repeats, "sweep.repeats", 1))
         backends = [_str(v, f"sweep.backends[{i}]").lower()
                     for i, v in enumerate(_list(self.backends, "sweep.backends", True))]
+        from .backends import get_backend
+
         for i, b in enumerate(backends):
-            if b not in BACKEND_NAMES:
-                raise SpecError(f"sweep.backends[{i}]: unknown backend {b!r}; valid: "
-                                f"{', '.join(BACKEND_NAMES)}")
+            try:
+                get_backend(b)
+            except SpecError as exc:
+                raise SpecError(f"sweep.backends[{i}]: {exc}") from None
         s(self, "backends", _unique(backends, "sweep.backends"))
         # the readout error defaults to (noise, 2 x noise): levels must stay below 1/3
         s(self, "noise_levels", _unique(

@@ -134,6 +134,14 @@ def test_files_resolve_against_the_spec_and_the_shipped_set(tmp_path):
     assert next(load_spec(write(tmp_path, text)).points()).point_id != points[0].point_id
 
 
+def test_every_backend_the_engine_knows_is_accepted():
+    from mitprof.backends import BACKENDS
+
+    names = [*BACKENDS, "aer:stabilizer"]
+    spec = SweepSpec(circuits=[CircuitSpec(family="ghz", qubits=[2])], backends=names)
+    assert {p.backend for p in spec.points()} == set(names)
+
+
 def test_every_built_in_family_is_accepted():
     from mitprof.families import FAMILIES
 
