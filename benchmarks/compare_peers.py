@@ -44,12 +44,12 @@ P1_RATIO, P01_RATIO, P10_RATIO = 0.1, 1.0, 2.0  # mitprof's documented defaults
 BASIS = ["id", "h", "x", "y", "z", "s", "sdg", "t", "tdg", "rx", "ry", "rz", "cx", "cz"]
 
 
-def workload(quick: bool) -> dict:
+def workload(quick: bool, trials: int = 3) -> dict:
     return {
         "widths": [2] if quick else [2, 3],
         "depths": [2, 4] if quick else [2, 4, 6],
         "noise": [0.01, 0.03] if not quick else [0.02],
-        "trials": 3,
+        "trials": trials,
         "shots": 1000,
         "pec_samples": 20 if quick else 100,
     }
@@ -245,20 +245,31 @@ def agreement(results, naive: dict) -> tuple[int, int, list[str]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--trials", type=int, default=3, help="trials per point and strategy")
     args = ap.parse_args()
-    w = workload(args.quick)
+    w = workload(args.quick, args.trials)
     strategies = [{"name": "zne", "options": {"factory": "richardson", "scale": [1, 2, 3]}},
                   {"name": "pec", "options": {"samples": w["pec_samples"]}},
                   {"name": "rem"}]
-    # Import what every peer shares before any clock starts: whoever ran first would
-    # otherwise pay ~10 s of imports for the others.
+    # Import what every peer uses before any clock starts (one-off per process costs):
+    # whoever ran first would otherwise pay ~10 s of imports for the others.
     import cirq  # noqa: F401
+    import mitiq.benchmarks  # noqa: F401
     import mitiq.calibration  # noqa: F401
     import mitiq.pec  # noqa: F401
     import mitiq.rem  # noqa: F401
     import mitiq.zne  # noqa: F401
+    import networkx  # noqa: F401
+    import pandas  # noqa: F401
+    import qiskit.quantum_info  # noqa: F401
     import qiskit_aer  # noqa: F401
+    import scipy.stats  # noqa: F401
     from qiskit import transpile  # noqa: F401
+
+    import mitprof.engine  # noqa: F401
+    import mitprof.predict  # noqa: F401
+    import mitprof.sweep  # noqa: F401
+    import mitprof.trials  # noqa: F401
 
     n_points = len(w["widths"]) * len(w["depths"]) * len(w["noise"])
     print(f"workload: {n_points} points x 4 strategies x {w['trials']} trials, "
