@@ -16,6 +16,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -154,26 +155,44 @@ class ProcessRunner:
 
         source = iter(tasks)
         suspects: deque[Any] = deque()  # in flight when a worker died: re-run one at a time
-        isolating = False
+        ready: deque[Any] = deque()  # taken from the source, refused by a broken pool
+        alone: list[Any] = []  # the suspect now running by itself, if any
         pending: dict[Any, Any] = {}
         exhausted = False
         self._pool = self._new_pool()
         try:
             while True:
-                limit = 1 if (suspects or isolating) else 2 * self.workers
-                while len(pending) < limit:
+                refused = False
+                while not alone:
                     if suspects:
+                        if pending:
+                            break  # let the rest finish, then isolate
                         task = suspects.popleft()
-                        isolating = True
-                    elif isolating or exhausted:
+                        alone.append(task)
+                    elif len(pending) >= 2 * self.workers:
+                        break
+                    elif ready:
+                        task = ready.popleft()
+                    elif exhausted:
                         break
                     else:
                         task = next(source, _END)
                         if task is _END:
                             exhausted = True
                             break
-                    pending[self._pool.submit(fn, task)] = task
+                    try:
+                        pending[self._pool.submit(fn, task)] = task
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        refused = True
+                        if alone:
+                            suspects.appendleft(alone.pop())
+                        else:
+                            ready.appendleft(task)
+                        break
                 if not pending:
+                    if refused:
+                        self._pool = self._renew(self._pool)
+                        continue
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 broken: list[Any] = []
@@ -185,23 +204,30 @@ class ProcessRunner:
                         broken.append(task)
                         continue
                     except Exception as exc:  # unpicklable result and the like
-                        yield Outcome(task, error=f"{type(exc).__name__}: {exc}")
-                        continue
-                    yield Outcome(task, result)
-                if broken:
+                        outcome = Outcome(task, error=f"{type(exc).__name__}: {exc}")
+                    else:
+                        outcome = Outcome(task, result)
+                    if alone and alone[0] is task:
+                        alone.clear()
+                    yield outcome
+                if broken or refused:
                     in_flight = broken + list(pending.values())
                     pending.clear()
-                    self._pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = self._new_pool()
-                    if isolating and len(in_flight) == 1:
+                    self._pool = self._renew(self._pool)
+                    if alone and in_flight == alone:
+                        alone.clear()
                         yield Outcome(in_flight[0], error=WORKER_DIED)
                     else:
+                        alone.clear()
                         suspects.extend(in_flight)
-                if not pending and not suspects:
-                    isolating = False
         finally:
             self._stop(self._pool, graceful=exhausted and not pending and not suspects)
             self._pool = None
+
+    def _renew(self, pool: Any) -> Any:
+        with suppress(Exception):
+            pool.shutdown(wait=False, cancel_futures=True)
+        return self._new_pool()
 
     @staticmethod
     def _stop(pool: Any, graceful: bool) -> None:

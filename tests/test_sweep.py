@@ -4,6 +4,7 @@ import io
 import json
 import os
 import threading
+import time
 
 import pytest
 
@@ -187,6 +188,31 @@ def test_a_point_that_kills_its_worker_is_failed_and_the_rest_goes_on(tmp_path):
 
 def square(x):
     return x * x
+
+
+def square_or_die(x):
+    if x == 0:
+        os._exit(9)
+    return x * x
+
+
+def test_a_pool_broken_between_submissions_loses_no_task():
+    runner = ProcessRunner(2)
+
+    def source():
+        yield 0  # kills its worker
+        for _ in range(600):  # wait (bounded) until the pool knows, so the next submit fails
+            if runner._pool is not None and getattr(runner._pool, "_broken", False):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the pool never broke")
+        yield from range(1, 6)
+
+    outcomes = {o.task: o for o in runner.imap(square_or_die, source())}
+    assert sorted(outcomes) == list(range(6))
+    assert outcomes[0].error == WORKER_DIED
+    assert {t: o.result for t, o in outcomes.items() if t} == {t: t * t for t in range(1, 6)}
 
 
 def test_runners_pull_tasks_lazily():
