@@ -1,7 +1,11 @@
 """Pure statistics over trial estimates: intervals, multipliers, break-even budgets.
 
-Intervals are percentile bootstraps over trials (scipy.stats.bootstrap): PEC
-estimates are heavy-tailed, so no Gaussian or F intervals. Variances are per
+Intervals are BCa bootstraps over trials (scipy.stats.bootstrap): PEC estimates
+are heavy-tailed, so no Gaussian or F intervals, and a plain percentile interval
+of a variance from few heavy-tailed trials is biased low (resamples that miss the
+rare large values shrink it) — it can even exclude the estimate. BCa corrects that
+bias and skew; where it is undefined (degenerate resamples) the percentile
+interval is used. Variances are per
 total shot, sigma^2 = N * Var(estimate), as in THEORY.md.
 """
 
@@ -33,11 +37,18 @@ def _bootstrap(samples: tuple[np.ndarray, ...], statistic: Any, seed: int,
                confidence: float = CONFIDENCE) -> tuple[float, float]:
     from scipy.stats import bootstrap
 
-    with np.errstate(divide="ignore", invalid="ignore"):  # degenerate resamples: inf/nan
-        res = bootstrap(samples, statistic, n_resamples=RESAMPLES, confidence_level=confidence,
-                        method="percentile", vectorized=True, paired=False,
-                        rng=np.random.default_rng(seed))
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+    import warnings
+
+    for method in ("BCa", "percentile"):
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # degenerate resamples: inf/nan, BCa undefined
+            res = bootstrap(samples, statistic, n_resamples=RESAMPLES,
+                            confidence_level=confidence, method=method, vectorized=True,
+                            paired=False, rng=np.random.default_rng(seed))
+        low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        if np.isfinite(low) and np.isfinite(high):
+            break
+    return low, high
 
 
 def mean_interval(values: np.ndarray, seed: int = 0, shift: float = 0.0) -> Interval:
