@@ -11,6 +11,7 @@ total shot, sigma^2 = N * Var(estimate), as in THEORY.md.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,6 @@ class Interval:
 def _bootstrap(samples: tuple[np.ndarray, ...], statistic: Any, seed: int,
                confidence: float = CONFIDENCE) -> tuple[float, float]:
     from scipy.stats import bootstrap
-
-    import warnings
 
     for method in ("BCa", "percentile"):
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
