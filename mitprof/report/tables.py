@@ -108,7 +108,13 @@ def _headline_row(label: str, backend: str, colour: str,
         row["theory_note"] = "; ".join(notes)
     else:
         row["theory"] = "\u2014"
-        row["theory_note"] = "no closed form" if ivs else "needs trials"
+        reasons = " ".join(str(r.get("theory_reason") or "") for _, r in ok)
+        if not ivs:
+            row["theory_note"] = "needs trials"
+        elif "exact output distributions" in reasons:
+            row["theory_note"] = "needs exact distributions (beyond density-matrix size)"
+        else:
+            row["theory_note"] = "no closed form"
     row["consistent"] = (f"{sum(consistent)}/{len(consistent)} inside CI" if consistent else "")
     row["error"] = fmt.mult(median([error_reduction(p, r) for p, r in ok]))
     row["breakeven"] = fmt.shots(median(be_num)) if be_num else "\u2014"
