@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
+from .atomic import write_atomically
 from .errors import MitprofError
 from .store import Reader
 
@@ -128,25 +126,8 @@ def export(directory: str | Path, fmt: str = "csv", out: str | Path | None = Non
     Reader(directory).close()  # a missing or foreign store fails before any output
     if out is None:
         return write(directory, fmt, sys.stdout, include_stale)
-    target = Path(out)
-    parent = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise MitprofError(f"{target}: is a directory")
-    if not parent.is_dir():
-        raise MitprofError(f"{target}: no such directory: {parent}")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
-    except OSError as exc:
-        raise MitprofError(f"{target}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            n = write(directory, fmt, fh, include_stale)
-        os.replace(tmp, target)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return n
+    return write_atomically(Path(out), lambda fh: write(directory, fmt, fh, include_stale),
+                            newline="")
 
 
 def load_results(directory: str | Path, include_stale: bool = False) -> Any:

@@ -12,13 +12,10 @@ Jinja2's autoescaping.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from ..errors import MitprofError
+from ..atomic import check_target, write_atomically
 from .data import Dataset, load
 
 __all__ = ["Dataset", "load", "render_report", "write_report"]
@@ -69,25 +66,10 @@ def write_report(directory: str | Path, output: str | Path | None = None,
     """Render DIR/results.sqlite to `output` (default DIR/report.html), atomically."""
     directory = Path(directory)
     target = Path(output) if output is not None else directory / REPORT_NAME
-    parent = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise MitprofError(f"{target}: is a directory")
-    if output is not None and not parent.is_dir():
-        raise MitprofError(f"{target}: no such directory: {parent}")
+    if output is not None:
+        check_target(target)  # before the (slow) render
     html = render_report(directory, title=title)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
-    except OSError as exc:
-        raise MitprofError(f"{target}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(target, lambda fh: fh.write(html))
     return target
 
 
