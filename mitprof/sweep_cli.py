@@ -130,7 +130,7 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
     @user_errors
     def demo(out: str, **opts: Any) -> None:
         """Run the built-in demo sweep: ghz, mirror and ising circuits on Aer and Cirq,
-        3 noise levels, 3 depths, unmitigated + ZNE + PEC + REM (about 2 minutes on 2 cores)."""
+        3 noise levels, 3 depths, unmitigated + ZNE + PEC + REM (about 80 s on 2 cores)."""
         from .sweep import demo_spec
 
         _run(demo_spec(), out, **opts)
