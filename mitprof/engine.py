@@ -117,7 +117,7 @@ def resolve_optimal_split(spec: StrategySpec, workload: Workload, noise: Noise,
                    shots, np.random.default_rng(derive_seed("split", spec.options)))
     est.construct()
     layer = est.strategy.circuit_layer
-    m = len(est._shape and est._execs) // max(1, len(est._shape))
+    m = est._shape[0]  # circuits per group: one per scale factor
     totals, sig2 = np.zeros(m), np.zeros(m)
     for k, (c, g, _) in enumerate(est._execs):
         p = sampler.probabilities(g.measure_in(c))
@@ -247,9 +247,8 @@ def _timed(spec: StrategySpec, workload: Workload, noise: Noise, be: Backend, sh
     details: dict[str, Any] = {}
     if isinstance(layer, ZNE):
         details.update(scale_factors=list(layer.used_scales), factory=layer.factory,
-                       fold=layer.fold, shots_per_scale=[s for _, _, s in
-                                                         first.estimate._execs][:len(
-                                                             layer.used_scales)])
+                       fold=layer.fold, shots_per_scale=[
+                           layer.shots_for(i, shots) for i in range(len(layer.used_scales))])
         if layer.error:
             details["error"] = layer.error
     if isinstance(layer, PEC):
