@@ -116,8 +116,8 @@ def is_clifford(circuit: cirq.Circuit) -> bool:
 
 
 def to_qiskit(
-    circuit: cirq.Circuit, n_qubits: int, noise_channels: bool = True,
-    clifford_only: bool = False, readout_channels: bool = True,
+    circuit: cirq.Circuit, n_qubits: int, clifford_only: bool = False,
+    readout_channels: bool = True,
 ) -> qiskit.QuantumCircuit:
     """Exact gate-by-gate translation of a canonical (possibly noisy) Cirq circuit.
 
@@ -142,7 +142,7 @@ def to_qiskit(
     for op in circuit.all_operations():
         qs = [q.x for q in op.qubits]  # type: ignore[attr-defined]
         if isinstance(op.gate, cirq.DepolarizingChannel | ReadoutChannel):
-            if noise_channels and (readout_channels or not isinstance(op.gate, ReadoutChannel)):
+            if readout_channels or not isinstance(op.gate, ReadoutChannel):
                 qc.append(aer_instruction_for(op.gate), qs)
             continue
         name, angle = gate_name(op)

@@ -77,14 +77,11 @@ def _execute(jobs: list[Job], noise: Noise, backend: Backend, n_qubits: int, see
     return out.bits, out.simulator_seconds
 
 
-def noisy_value_exact(workload: Workload, noise: Noise, backend: Backend) -> float:
-    """<O> under the noise (readout included) without shot noise, from exact distributions."""
-    total = 0.0
-    for g in workload.observable.groups:
-        probs = backend.probabilities(noise.apply(g.measure_in(workload.circuit)),
-                                      workload.n_qubits)
-        total += g.expectation_from_probabilities(probs)
-    return total
+def noisy_value_exact(workload: Workload, probabilities: Any) -> float:
+    """<O> under the noise (readout included) without shot noise, from exact distributions
+    (`probabilities`: an ExactSampler's, so the statistics pass reuses the simulations)."""
+    return float(sum(g.expectation_from_probabilities(probabilities(g.measure_in(workload.circuit)))
+                     for g in workload.observable.groups))
 
 
 def count_jobs(jobs: Sequence[Job]) -> dict[str, Any]:
@@ -183,7 +180,7 @@ def profile(
     ref = exact.compute(workload)
     exact_dists = be.exact_available(workload.n_qubits)
     sampler = ExactSampler(be, nz, workload.n_qubits) if exact_dists else None
-    noisy = noisy_value_exact(workload, nz, be) if exact_dists else None
+    noisy = noisy_value_exact(workload, sampler.probabilities) if sampler else None
     if sampler is not None:
         specs = [resolve_optimal_split(s, workload, nz, sampler, shots) for s in specs]
     elif any(s.opt("split") == "optimal" for s in specs):

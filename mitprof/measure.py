@@ -49,6 +49,3 @@ def median_time(fn: Callable[[], T], repeats: int = 5, warmup: int = 1) -> tuple
     q1, med, q3 = np.percentile(times, [25, 50, 75])
     return result, float(med), float(q3 - q1)
 
-
-def now() -> float:
-    return time.perf_counter()

@@ -74,18 +74,6 @@ class Noise:
             p01 = p10 = float(readout)
         return cls(float(level), float(P1_RATIO * level if p1 is None else p1), p01, p10)
 
-    @classmethod
-    def coerce(cls, noise: Any) -> Noise:
-        if isinstance(noise, Noise):
-            return noise
-        if isinstance(noise, dict):
-            return cls(**noise) if "p2" in noise else cls.from_level(**noise)
-        return cls.from_level(noise)
-
-    @property
-    def is_noiseless(self) -> bool:
-        return self.p1 == self.p2 == self.p01 == self.p10 == 0.0
-
     def to_dict(self) -> dict[str, float]:
         d = asdict(self)
         d["aer_lambda_1q"] = cirq_to_aer_lambda(self.p1, 1)

@@ -66,9 +66,6 @@ class PauliSum:
             paulis.append(PauliString(letters or "I", coeff=coeff, support=support or (0,)))
         return Observable(*paulis)
 
-    def identity_offset(self) -> float:
-        return sum(c for c, p in self.terms if set(p) == {"I"})
-
 
 @dataclass(frozen=True, eq=False)
 class MeasurementGroup:

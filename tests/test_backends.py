@@ -9,6 +9,7 @@ from mitprof.engine import noisy_value_exact
 from mitprof.errors import CapacityError, SpecError
 from mitprof.families import FAMILIES
 from mitprof.noise import Noise
+from mitprof.trials import ExactSampler
 
 SMALL = {"ghz": "ghz:n=3", "mirror": "mirror:n=3,depth=2,seed=1", "rb": "rb:n=2,depth=2,seed=1",
          "clifford_mirror": "clifford_mirror:n=3,depth=2,seed=1",
@@ -24,8 +25,8 @@ def test_exact_noisy_values_agree_and_samples_are_consistent(spec):
     w = resolve(spec)
     noise = Noise.from_level(0.03)
     aer, cq = AerBackend(), CirqBackend()
-    exact_aer = noisy_value_exact(w, noise, aer)
-    exact_cirq = noisy_value_exact(w, noise, cq)
+    exact_aer = noisy_value_exact(w, ExactSampler(aer, noise, w.n_qubits).probabilities)
+    exact_cirq = noisy_value_exact(w, ExactSampler(cq, noise, w.n_qubits).probabilities)
     assert exact_aer == pytest.approx(exact_cirq, abs=1e-6)
 
     shots = 4000

@@ -91,7 +91,7 @@ def test_pec_one_shot_per_sample_matches_gamma_squared():
     from mitprof.engine import noisy_value_exact
 
     ideal = exact.ideal_value(w)
-    noisy = noisy_value_exact(w, noise, AerBackend())
+    noisy = noisy_value_exact(w, sampler.probabilities)
     closed = theory.pec_variance_per_shot(gamma, ideal, 0.0, 1) / (1 - noisy**2)
     assert pred.multiplier == pytest.approx(closed, rel=0.05)  # predict's E_q is Monte Carlo
     assert iv.contains(closed), (iv, closed)
@@ -117,9 +117,9 @@ def test_rem_matches_the_exact_corrected_variance():
     assert pred.bound is None, pred.reason
     assert iv.contains(pred.multiplier), (iv, pred.multiplier)
     # THEORY: for Z on one qubit the inversion variance is (1 - E_raw^2) / D^2
-    d = 1 - 0.03 - 0.08
     e_raw = pred.extra["raw_values"][0]
-    assert pred.extra["inversion_variance_per_shot"][0] == pytest.approx((1 - e_raw**2) / d**2)
+    assert pred.extra["inversion_variance_per_shot"][0] == pytest.approx(
+        (1 - e_raw**2) * theory.rem_z_ratio(0.03, 0.08))
     assert pred.extra["variance_calibration"] > 0
 
 

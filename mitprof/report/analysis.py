@@ -17,8 +17,6 @@ from typing import Any
 from .data import BASELINE, Dataset, PointRecord, number
 
 DIMS = ("n_qubits", "depth", "noise_level", "backend", "shots")
-DIM_NAMES = {"n_qubits": "width", "depth": "depth", "noise_level": "noise level",
-             "backend": "backend", "shots": "shots per circuit"}
 MAX_PANELS = 6
 
 # Okabe-Ito (colour-blind safe), the baseline in near-black
