@@ -18,7 +18,7 @@ _LAZY = {
     "ProfileResult": "result",
     "StrategyResult": "result",
     "Noise": "noise",
-    "StrategySpec": "strategies",
+    "StrategySpec": "techniques",
     "run_sweep": "sweep",
     "SweepSpec": "spec",
     "CircuitSpec": "spec",

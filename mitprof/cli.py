@@ -70,7 +70,8 @@ def main() -> None:
 @main.command()
 @click.argument("circuit")
 @click.option("--observable", "-o", help="Pauli string or weighted sum, e.g. 0.5*ZZII+0.5*IIZZ.")
-@click.option("--backend", "-b", default="aer", show_default=True, help="aer or cirq.")
+@click.option("--backend", "-b", default="aer", show_default=True,
+              help="aer, cirq, stim, or aer:METHOD (`mitprof list backends`).")
 @click.option("--noise", "-n", "noise", default=0.01, show_default=True, type=float,
               help="2-qubit depolarizing probability (Cirq convention).")
 @click.option("--p1", type=float, help="1-qubit depolarizing probability [default: noise/10].")
@@ -135,9 +136,9 @@ def list_(what: str) -> None:
             about = next((ln.lstrip("/ ").strip() for ln in first[1:3] if ln.startswith("//")), "")
             click.echo(f"{path.name}  {about}")
     elif what == "strategies":
-        from .strategies import STRATEGY_HELP
+        from .techniques import strategy_help
 
-        for name, text in STRATEGY_HELP.items():
+        for name, text in strategy_help().items():
             click.echo(f"{name}  {text}")
     elif what == "hardware":
         from .hardware import PRESETS
@@ -147,8 +148,10 @@ def list_(what: str) -> None:
     else:
         from .backends import BACKENDS
 
-        for name, (text, _) in BACKENDS.items():
-            click.echo(f"{name}  {text}")
+        for name, cls in BACKENDS.items():
+            forms = f" (also {', '.join(f'{name}:{v}' for v in cls.variants)})" \
+                if cls.variants else ""
+            click.echo(f"{name}  {cls.help}{forms}")
 
 
 # run, status, export, demo: the sweep commands (mitprof/sweep_cli.py)

@@ -19,10 +19,10 @@ from .backends import MAX_DENSITY_QUBITS, Backend, get_backend
 from .circuits import Workload, resolve
 from .errors import SpecError
 from .measure import PHASES, PhaseClock
-from .noise import Noise
+from .noise import Noise, NoiseModel
 from .result import ProfileResult, StrategyResult
 from .seeds import derive_seed
-from .strategies import PEC, ZNE, Estimate, Job, StrategySpec, parse_strategies
+from .techniques import Estimate, Job, StrategySpec, parse_strategies
 
 DEFAULT_STRATEGIES = ("zne", "pec", "rem")
 # 100 trials: a variance ratio to about +-40% (95%), a bias to 0.4 sigma of one estimate
@@ -39,11 +39,11 @@ class EstimateRun:
     simulator_seconds: float | None
 
 
-def run_estimate(spec: StrategySpec, workload: Workload, noise: Noise, backend: Backend,
+def run_estimate(spec: StrategySpec, workload: Workload, noise: NoiseModel, backend: Backend,
                  shots: int, seed: int) -> EstimateRun:
     rng = np.random.default_rng(seed)
-    est = Estimate(spec, workload.observable.groups, workload.circuit, workload.n_qubits,
-                   noise, shots, rng)
+    est = spec.strategy.start(workload.observable.groups, workload.circuit, workload.n_qubits,
+                              noise, shots, rng)
     clock = PhaseClock()
     sim_total: float | None = None
     done, round_no = False, 0
@@ -67,11 +67,12 @@ def run_estimate(spec: StrategySpec, workload: Workload, noise: Noise, backend: 
     return EstimateRun(est, est.value, clock, sim_total)
 
 
-def _execute(jobs: list[Job], noise: Noise, backend: Backend, n_qubits: int, seed: int,
+def _execute(jobs: list[Job], noise: NoiseModel, backend: Backend, n_qubits: int, seed: int,
              clock: PhaseClock, phase: str | None) -> tuple[list[np.ndarray], float | None]:
-    """Translate and run a batch; calibration batches are timed as one phase of their own."""
+    """Insert noise, translate and run a batch; calibration batches are timed as one phase
+    of their own."""
     with clock.phase(phase or "compile"):
-        compiled = backend.compile([noise.apply(j.circuit) for j in jobs], n_qubits)
+        compiled = backend.compile([j.circuit for j in jobs], n_qubits, noise)
     with clock.phase(phase or "execute"):
         out = backend.run(compiled, [j.shots for j in jobs], seed)
     return out.bits, out.simulator_seconds
@@ -101,30 +102,19 @@ def count_jobs(jobs: Sequence[Job]) -> dict[str, Any]:
     }
 
 
-def resolve_optimal_split(spec: StrategySpec, workload: Workload, noise: Noise,
-                          sampler: Any, shots: int) -> StrategySpec:
-    """ZNE split=optimal: same total shots, N_i proportional to |g_i| sigma_i, with
-    g_i and sigma_i from the exact noisy values of the folded circuits."""
-    from . import theory
-    from .predict import _coefficients
-
-    if "zne" not in spec.parts or spec.opt("split") != "optimal":
+def prepare(spec: StrategySpec, workload: Workload, noise: NoiseModel, sampler: Any,
+            shots: int) -> StrategySpec:
+    """A strategy's options rewritten from exact distributions before it runs, where its
+    technique asks for it (ZNE split=optimal: the shot split from the exact sigma_i)."""
+    technique = spec.strategy.circuit
+    if not technique.needs_prepare():
         return spec
-    est = Estimate(spec, workload.observable.groups, workload.circuit, workload.n_qubits, noise,
-                   shots, np.random.default_rng(derive_seed("split", spec.options)))
+    est = spec.strategy.start(workload.observable.groups, workload.circuit, workload.n_qubits,
+                              noise, shots, np.random.default_rng(derive_seed("split",
+                                                                              spec.options)))
     est.construct()
-    layer = est.strategy.circuit_layer
-    m = est._shape[0]  # circuits per group: one per scale factor
-    totals, sig2 = np.zeros(m), np.zeros(m)
-    for k, (c, g, _) in enumerate(est._execs):
-        p = sampler.probabilities(g.measure_in(c))
-        totals[k % m] += g.expectation_from_probabilities(p)
-        sig2[k % m] += g.variance_from_probabilities(p)
-    frac = theory.optimal_shot_fractions(_coefficients(layer, list(totals)), sig2)
-    shot_list = np.maximum(1, np.round(frac * m * shots)).astype(int)
-    opts = dict(spec.options)
-    opts["shot_list"] = "-".join(str(n) for n in shot_list)
-    return StrategySpec(spec.name, tuple(sorted(opts.items())))
+    overrides = technique.prepare(est, sampler.probabilities)
+    return spec.with_options(overrides) if overrides else spec
 
 
 def profile(
@@ -145,7 +135,8 @@ def profile(
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
-    `noise` is the 2-qubit depolarizing probability (Cirq convention) or a `Noise`;
+    `noise` is the 2-qubit depolarizing probability (Cirq convention) or a noise model
+    (`mitprof.noise.NoiseModel`, e.g. a `Noise`);
     `p1` and `readout` override the default ratios. `shots` is shots per circuit.
     Timings are medians over `repeats` timed runs after one warm-up run. `trials`
     independent estimates per strategy (statistics pass) give the variance
@@ -164,7 +155,8 @@ def profile(
     if any(not isinstance(b, int) or b <= 0 for b in budgets):
         raise SpecError(f"shot budgets must be positive integers, got {list(budgets)}")
     specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
-    nz = noise if isinstance(noise, Noise) else Noise.from_level(noise, p1=p1, readout=readout)
+    nz = (noise if isinstance(noise, NoiseModel)
+          else Noise.from_level(noise, p1=p1, readout=readout))
     hw = None
     if hardware is not None:
         from .hardware import get_model
@@ -173,7 +165,7 @@ def profile(
     workload = resolve(circuit, observable)
     be = get_backend(backend)
     from . import exact
-    from .circuits import is_clifford
+    from .lowering import is_clifford
     from .trials import ExactSampler, simulator_executor
 
     method = be.choose(workload.n_qubits, is_clifford(workload.circuit))  # capacity check
@@ -182,10 +174,12 @@ def profile(
     sampler = ExactSampler(be, nz, workload.n_qubits) if exact_dists else None
     noisy = noisy_value_exact(workload, sampler.probabilities) if sampler else None
     if sampler is not None:
-        specs = [resolve_optimal_split(s, workload, nz, sampler, shots) for s in specs]
-    elif any(s.opt("split") == "optimal" for s in specs):
-        raise SpecError("zne split=optimal needs exact output distributions "
-                        f"(density matrix, at most {MAX_DENSITY_QUBITS} qubits)")
+        specs = [prepare(s, workload, nz, sampler, shots) for s in specs]
+    else:
+        for s in specs:
+            if s.strategy.circuit.needs_prepare():
+                raise SpecError(f"{s.label} needs exact output distributions "
+                                f"(density matrix, at most {MAX_DENSITY_QUBITS} qubits)")
 
     rows = [_timed(spec, workload, nz, be, shots, derive_seed(seed, spec.name, spec.options),
                    repeats) for spec in specs]
@@ -225,7 +219,7 @@ def profile(
 _WARM: set[tuple[str, str]] = set()
 
 
-def _timed(spec: StrategySpec, workload: Workload, noise: Noise, be: Backend, shots: int,
+def _timed(spec: StrategySpec, workload: Workload, noise: NoiseModel, be: Backend, shots: int,
            seed: int, repeats: int) -> dict[str, Any]:
     """The timed pass: `repeats` identical seeded runs, medians reported. The first run of
     a configuration in a process is a discarded warm-up (imports, first-call caches); a
@@ -240,17 +234,7 @@ def _timed(spec: StrategySpec, workload: Workload, noise: Noise, be: Backend, sh
               for k in (*PHASES, "calibration")}
     walls = [sum(r.clock.seconds.values()) for r in runs]
     sims = [r.simulator_seconds for r in runs if r.simulator_seconds is not None]
-    layer = first.estimate.strategy.circuit_layer
-    details: dict[str, Any] = {}
-    if isinstance(layer, ZNE):
-        details.update(scale_factors=list(layer.used_scales), factory=layer.factory,
-                       fold=layer.fold, shots_per_scale=[
-                           layer.shots_for(i, shots) for i in range(len(layer.used_scales))])
-        if layer.error:
-            details["error"] = layer.error
-    if isinstance(layer, PEC):
-        details.update(gamma=layer.gamma, samples=layer.n_samples(layer.gamma),
-                       unrepresented_operations=layer.unrepresented, model=layer.model)
+    details = spec.strategy.details(first.estimate)
     return {
         "strategy": first.estimate.strategy.label, "name": spec.name,
         "value": first.value, **count_jobs(first.estimate.history),
@@ -263,7 +247,7 @@ def _timed(spec: StrategySpec, workload: Workload, noise: Noise, be: Backend, sh
 
 
 def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload: Workload,
-                noise: Noise, executor: Any, sampler: Any, shots: int, seed: int, trials: int,
+                noise: NoiseModel, executor: Any, sampler: Any, shots: int, seed: int, trials: int,
                 ideal: float, target_error: float | None, budgets: Sequence[int]) -> None:
     """The statistics pass: trials (from exact distributions where they exist, else
     re-simulated), intervals, and theory (which needs exact distributions)."""
@@ -286,6 +270,8 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         s = derive_seed(seed, row["strategy"], "bootstrap")
         row["trials"] = int(len(vals))
         row["failed_trials"] = int(len(ts.values) - len(vals))
+        # every trial's raw estimate (null where it failed): intervals recomputable from the store
+        row["trial_values"] = [float(v) if np.isfinite(v) else None for v in ts.values]
         if len(vals) < 2:
             row["statistics_error"] = "fewer than two successful trials"
             continue
@@ -323,34 +309,14 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
 
 def _hardware(rows: list[dict[str, Any]], hw: Any, workload: Workload,
               classical_seconds: float, target_error: float | None) -> None:
-    from .hardware import _google_terms, circuit_duration, pec_best_shots_per_sample, project
-    from .predict import pec_sigma2
+    from .hardware import project
 
     for row in rows:
-        jobs = row["_run"].estimate.history
-        qpu = project([(j.circuit, j.shots) for j in jobs], hw, workload.n_qubits)
+        est = row["_run"].estimate
+        qpu = project([(j.circuit, j.shots) for j in est.history], hw, workload.n_qubits)
         row["projected_qpu_seconds"] = qpu
         row["qpu_vs_classical"] = qpu / classical_seconds
-        parts = (row.get("theory_details") or {}).get("groups")
-        if row["name"] != "pec" or not parts:
-            continue
-        # PEC's samples-vs-shots trade-off: fewest shots per sample is most efficient per
-        # shot, but every distinct circuit has a fixed cost on hardware.
-        base = rows[0]
-        target = target_error or float(np.sqrt(base["sigma2_per_shot"] / base["total_shots"]))
-        main = [j.circuit for j in jobs if j.role == "main"]
-        if hw.kind == "google":
-            t_circuit, t_shot = _google_terms(workload.n_qubits,
-                                              int(np.mean([len(c) for c in main])))
-        else:
-            t_circuit = hw.t_circuit
-            t_shot = hw.t_rep + float(np.mean([circuit_duration(c, hw) for c in main]))
-        sig = [pec_sigma2(parts, s) for s in range(1, 10001)]
-        s_best, t_best = pec_best_shots_per_sample(sig, target, t_circuit, t_shot, hw.t_job)
-        row["pec_shots_per_sample_optimal"] = {
-            "shots_per_sample": s_best, "target_error": target, "projected_qpu_seconds": t_best,
-            "samples": int(np.ceil(max(1.0, sig[s_best - 1] / (s_best * target**2)))),
-        }
+        row.update(est.strategy.hardware_extras(est, row, rows[0], hw, target_error))
 
 
 def environment() -> dict[str, Any]:

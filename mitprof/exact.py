@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .circuits import Workload, is_clifford, to_qiskit
+from .circuits import Workload
 from .errors import CapacityError
+from .lowering import is_clifford, to_qiskit
 from .measure import median_time
 
 MAX_STATEVECTOR_QUBITS = 28  # 4 GiB of complex128 amplitudes

@@ -140,7 +140,7 @@ def _stabilizer_outcome(circuit: cirq.Circuit, n: int) -> list[int]:
     """The deterministic measurement outcome of a Clifford circuit, by stabilizer simulation."""
     from qiskit.quantum_info import StabilizerState
 
-    from .circuits import to_qiskit
+    from .lowering import to_qiskit
 
     state = StabilizerState(to_qiskit(circuit, n, clifford_only=True))
     outcome, _ = state.measure()  # qiskit: qubit 0 is the rightmost character

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 
 import cirq
 
-from .circuits import gate_name
 from .errors import SpecError
+from .lowering import gate_name
 
 VIRTUAL = {"rz", "z", "s", "sdg", "t", "tdg"}  # frame changes: zero duration on IBM devices
 
@@ -130,3 +130,14 @@ def pec_best_shots_per_sample(sigma2_of_s: Sequence[float], target: float, t_cir
         if t < best[1]:
             best = (s, float(t))
     return best
+
+
+def circuit_and_shot_seconds(circuits: Sequence[cirq.Circuit], model: HardwareModel,
+                             width: int) -> tuple[float, float]:
+    """(fixed seconds per distinct circuit, seconds per shot) averaged over `circuits`."""
+    import numpy as np
+
+    if model.kind == "google":
+        return _google_terms(width, int(np.mean([len(c) for c in circuits])))
+    return model.t_circuit, model.t_rep + float(np.mean([circuit_duration(c, model)
+                                                         for c in circuits]))

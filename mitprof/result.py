@@ -31,6 +31,7 @@ class StrategyResult:
     # statistics pass (None when trials=0)
     trials: int = 0
     failed_trials: int = 0
+    trial_values: list[float | None] | None = None  # each trial's estimate (None: failed)
     stats_seconds: float | None = None
     variance_multiplier: dict[str, float] | None = None  # {estimate, ci_low, ci_high}
     bias: dict[str, float] | None = None  # mean estimate - ideal, with interval

@@ -7,7 +7,7 @@ backend, noise level, shots, strategies, trials, repeats, hardware, seed), so
 the same point has the same id in every run, order and runner.
 
 A spec is checked before anything runs: families against `mitprof.families`,
-strategies (and their options) by `mitprof.strategies`.
+strategies (and their options) by `mitprof.techniques`.
 """
 
 from __future__ import annotations
@@ -182,6 +182,8 @@ class SweepSpec:
     timeout: float | None = None  # seconds per point; not part of a point's identity
     base_dir: str | None = field(default=None, compare=False, repr=False)
     labels: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # the strategies parsed once into typed specs (what workers receive)
+    strategy_specs: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -231,9 +233,10 @@ class SweepSpec:
                 if j != i:
                     raise SpecError(f"circuits[{i}]: {shown} is also in circuits[{j}]")
         s(self, "circuits", circuits)
-        strategies, labels = _check_strategies(self.strategies)
-        s(self, "strategies", strategies)
-        s(self, "labels", labels)
+        specs = _check_strategies(self.strategies)
+        s(self, "strategies", tuple(sp.text for sp in specs))
+        s(self, "labels", ("unmitigated", *(sp.label for sp in specs)))
+        s(self, "strategy_specs", specs)
 
     # ---------------------------------------------------------------- conversions
 
@@ -272,7 +275,7 @@ class SweepSpec:
         if self.budgets:
             sweep["budgets"] = list(self.budgets)
         return {"sweep": sweep, "circuits": [c.to_dict() for c in self.circuits],
-                "strategies": [_strategy_table(s) for s in self.strategies]}
+                "strategies": [sp.to_table() for sp in self.strategy_specs]}
 
     def with_timeout(self, timeout: float | None) -> SweepSpec:
         return replace(self, timeout=timeout) if timeout is not None else self
@@ -354,7 +357,7 @@ class SweepSpec:
             point_id=_digest(config), seed_key=_digest(physical), seq=seq, circuit=circuit,
             family=c.family, n_qubits=n, depth=depth, backend=backend, noise_level=level,
             shots=shots, observable=c.observable, run_circuit=run_circuit,
-            sweep_seed=self.seed, strategies=self.strategies, labels=self.labels,
+            sweep_seed=self.seed, strategies=self.strategy_specs, labels=self.labels,
             trials=self.trials, repeats=self.repeats, hardware=config["hardware"],
             target_error=self.target_error, budgets=self.budgets, timeout=self.timeout,
             config=json.dumps(config, sort_keys=True),
@@ -378,7 +381,7 @@ class Point:
     observable: str | None
     run_circuit: str  # what the engine is given (absolute path for files)
     sweep_seed: int
-    strategies: tuple[str, ...]
+    strategies: tuple[Any, ...]  # typed StrategySpecs, parsed once by the coordinator
     labels: tuple[str, ...]  # "unmitigated" and every strategy's configuration label
     trials: int | None
     repeats: int
@@ -552,18 +555,13 @@ def _strategy_text(item: object, path: str) -> str:
     return name + (":" + ",".join(parts) if parts else "")
 
 
-def _strategy_table(text: str) -> dict[str, Any]:
-    name, _, rest = text.partition(":")
-    opts = dict(item.split("=", 1) for item in rest.split(",") if item)
-    return {"name": name, "options": opts} if opts else {"name": name}
-
-
-def _check_strategies(items: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Canonical spec strings (sorted options) and labels, with 'unmitigated' first."""
-    from .strategies import StrategySpec, build_strategy
+def _check_strategies(items: object) -> tuple[Any, ...]:
+    """The typed strategy specs (canonical options), 'unmitigated' left out (always run)."""
+    from .techniques import StrategySpec
 
     raw = _list(items, "strategies", scalar_ok=isinstance(items, str))
-    specs: list[Any] = []
+    specs: list[StrategySpec] = []
+    labels = ["unmitigated"]
     for i, item in enumerate(raw):
         path = f"strategies[{i}]"
         if isinstance(item, StrategySpec):
@@ -574,17 +572,13 @@ def _check_strategies(items: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
             except SpecError as exc:
                 msg = str(exc)
                 raise SpecError(msg if msg.startswith(path) else f"{path}: {msg}") from None
-        if spec.name != "unmitigated":
-            specs.append(spec)
-    texts = tuple(s.name + (":" + ",".join(f"{k}={v}" for k, v in s.options) if s.options
-                            else "") for s in specs)
-    labels = ["unmitigated"]
-    for i, s in enumerate(specs):
-        label = build_strategy(s).label
-        if label in labels:
-            raise SpecError(f"strategies[{i}]: repeats the configuration {label}")
-        labels.append(label)
-    return texts, tuple(labels)
+        if spec.name == "unmitigated":
+            continue
+        if spec.label in labels:
+            raise SpecError(f"strategies[{len(specs)}]: repeats the configuration {spec.label}")
+        labels.append(spec.label)
+        specs.append(spec)
+    return tuple(specs)
 
 
 def load_spec(source: str | Path | Mapping[str, Any] | SweepSpec) -> SweepSpec:

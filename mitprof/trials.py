@@ -18,20 +18,17 @@ import numpy as np
 
 from .backends import Backend
 from .circuits import Workload
-from .noise import Noise
+from .noise import NoiseModel
 from .seeds import derive_seed
-from .strategies import PEC, Estimate, Job, StrategySpec
+from .techniques import Estimate, Job, StrategySpec
 
 Executor = Callable[[list[Job], np.random.Generator], list[np.ndarray]]
-
-# PEC representations per (operation, rate, model), shared by statistics passes in a process
-_REPRESENTATIONS: dict[object, object] = {}
 
 
 class ExactSampler:
     """Exact output distributions of measured canonical circuits, cached by content."""
 
-    def __init__(self, backend: Backend, noise: Noise, n_qubits: int) -> None:
+    def __init__(self, backend: Backend, noise: NoiseModel, n_qubits: int) -> None:
         self.backend, self.noise, self.n_qubits = backend, noise, n_qubits
         self._cache: dict[cirq.FrozenCircuit, np.ndarray] = {}
 
@@ -39,7 +36,7 @@ class ExactSampler:
         key = cirq.FrozenCircuit(circuit)
         probs = self._cache.get(key)
         if probs is None:
-            probs = self.backend.probabilities(self.noise.apply(circuit), self.n_qubits)
+            probs = self.backend.probabilities_many([circuit], self.n_qubits, self.noise)[0]
             self._cache[key] = probs
         return probs
 
@@ -59,10 +56,10 @@ class ExactSampler:
         """Simulate every not-yet-cached circuit in one backend call where it can batch."""
         keys = {cirq.FrozenCircuit(c): c for c in circuits}
         new = [k for k in keys if k not in self._cache]
-        many = getattr(self.backend, "probabilities_many", None)
-        if len(new) > 1 and many is not None:
-            noisy = [self.noise.apply(keys[k]) for k in new]
-            for k, p in zip(new, many(noisy, self.n_qubits), strict=True):
+        if len(new) > 1:
+            many = self.backend.probabilities_many([keys[k] for k in new], self.n_qubits,
+                                                   self.noise)
+            for k, p in zip(new, many, strict=True):
                 self._cache[k] = p
 
     def __call__(self, jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
@@ -70,11 +67,11 @@ class ExactSampler:
         return [self.sample(j, rng) for j in jobs]
 
 
-def simulator_executor(backend: Backend, noise: Noise, n_qubits: int) -> Executor:
+def simulator_executor(backend: Backend, noise: NoiseModel | None, n_qubits: int) -> Executor:
     """Re-run circuits on the simulator (the reference the statistics pass must match)."""
 
     def run(jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
-        compiled = backend.compile([noise.apply(j.circuit) for j in jobs], n_qubits)
+        compiled = backend.compile([j.circuit for j in jobs], n_qubits, noise)
         return backend.run(compiled, [j.shots for j in jobs], int(rng.integers(2**31))).bits
 
     return run
@@ -90,21 +87,20 @@ class TrialSet:
         return self.values[np.isfinite(self.values)]
 
 
-def run_trials(spec: StrategySpec, workload: Workload, noise: Noise, shots: int, seed: int,
+def run_trials(spec: StrategySpec, workload: Workload, noise: NoiseModel, shots: int, seed: int,
                trials: int, execute: Executor, vectorised: bool = True) -> TrialSet:
+    strategy = spec.strategy
     values, estimates = [], []
     pool = None
     for t in range(trials):
         rng = np.random.default_rng(derive_seed(seed, "trial", t))
-        est = Estimate(spec, workload.observable.groups, workload.circuit, workload.n_qubits,
-                       noise, shots, rng)
-        layer = est.strategy.circuit_layer
-        if isinstance(layer, PEC):
-            if pool is None:  # every trial's samples in one Mitiq call per group
-                layer.cache = _REPRESENTATIONS
-                pool = layer.draw(est.logicals, np.random.default_rng(derive_seed(seed, "pool")),
-                                  noise, trials, vectorised=vectorised)
-            layer.pool, layer.pool_gammas = pool
+        est = strategy.start(workload.observable.groups, workload.circuit, workload.n_qubits,
+                             noise, shots, rng)
+        if t == 0:  # construction shared by every trial (PEC: all samples in one draw)
+            pool = strategy.circuit.trial_pool(est.logicals, noise, trials,
+                                               derive_seed(seed, "pool"), vectorised)
+        if pool is not None:
+            est.circuit.use_pool(pool)
         done = False
         while not done:
             jobs = est.construct()

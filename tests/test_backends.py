@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from mitprof.backends import AerBackend, CirqBackend, get_backend
+from mitprof.backends import get_backend
+from mitprof.backends.aer import AerBackend
+from mitprof.backends.cirq_density import CirqBackend
 from mitprof.circuits import resolve
 from mitprof.engine import noisy_value_exact
 from mitprof.errors import CapacityError, SpecError
@@ -31,9 +33,10 @@ def test_exact_noisy_values_agree_and_samples_are_consistent(spec):
 
     shots = 4000
     for g in w.observable.groups:
-        circuit = noise.apply(g.measure_in(w.circuit))
-        probs = aer.probabilities(circuit, w.n_qubits)
-        np.testing.assert_allclose(probs, cq.probabilities(circuit, w.n_qubits), atol=1e-6)
+        circuit = g.measure_in(w.circuit)
+        probs = aer.probabilities(circuit, w.n_qubits, noise)
+        np.testing.assert_allclose(probs, cq.probabilities(circuit, w.n_qubits, noise),
+                                   atol=1e-6)
         mean = g.expectation_from_probabilities(probs)
         # per-shot variance of the group estimator, exact from the distribution
         idx = np.arange(probs.size)
@@ -46,8 +49,8 @@ def test_exact_noisy_values_agree_and_samples_are_consistent(spec):
             values += c * (1 - 2 * parity)
         var = float(np.dot(probs, (values - mean) ** 2))
         sampled = [b.expectation(out) for b, out in (
-            (g, aer.run(aer.compile([circuit], w.n_qubits), [shots], 11).bits[0]),
-            (g, cq.run(cq.compile([circuit], w.n_qubits), [shots], 11).bits[0]))]
+            (g, aer.run(aer.compile([circuit], w.n_qubits, noise), [shots], 11).bits[0]),
+            (g, cq.run(cq.compile([circuit], w.n_qubits, noise), [shots], 11).bits[0]))]
         # the difference of two independent means has sd sqrt(2 var / N); 5 sd is a
         # 1-in-1.7-million false alarm for a Gaussian, seeded so it is reproducible
         tol = 5 * np.sqrt(2 * var / shots) + 1e-12

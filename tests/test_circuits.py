@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 from qiskit import QuantumCircuit
 
-from mitprof.circuits import QASM_DIR, from_cirq, is_clifford, resolve, to_qiskit
+from mitprof.circuits import QASM_DIR, resolve
 from mitprof.errors import SpecError
+from mitprof.lowering import from_cirq, is_clifford, to_qiskit
 
 
 def _unitary_equal_up_to_phase(a: np.ndarray, b: np.ndarray) -> bool:

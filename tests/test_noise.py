@@ -2,9 +2,8 @@ import cirq
 import numpy as np
 import pytest
 
-from mitprof.circuits import NOISELESS
 from mitprof.errors import SpecError
-from mitprof.noise import Noise, ReadoutChannel, cirq_to_aer_lambda
+from mitprof.noise import NOISELESS, Noise, ReadoutChannel, cirq_to_aer_lambda
 
 
 def test_aer_lambda_follows_theory_convention():

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from mitprof import theory
-from mitprof.backends import AerBackend
+from mitprof.backends.aer import AerBackend
 from mitprof.circuits import resolve
-from mitprof.engine import count_jobs, resolve_optimal_split
+from mitprof.engine import count_jobs, prepare
 from mitprof.noise import Noise
 from mitprof.predict import baseline_sigma2, predict
 from mitprof.stats import variance_multiplier
-from mitprof.strategies import StrategySpec
+from mitprof.techniques import StrategySpec
 from mitprof.trials import ExactSampler, run_trials
 
 CONF = 0.999
@@ -23,7 +23,7 @@ CONF = 0.999
 def measure(circuit, observable, noise, spec_text, shots, trials, seed=0):
     w = resolve(circuit, observable)
     sampler = ExactSampler(AerBackend(), noise, w.n_qubits)
-    spec = resolve_optimal_split(StrategySpec.parse(spec_text), w, noise, sampler, shots)
+    spec = prepare(StrategySpec.parse(spec_text), w, noise, sampler, shots)
     base = run_trials(StrategySpec.parse("unmitigated"), w, noise, shots, seed + 1, trials,
                       sampler)
     mit = run_trials(spec, w, noise, shots, seed + 2, trials, sampler)

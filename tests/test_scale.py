@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from mitprof import profile
-from mitprof.backends import AerBackend, _counts_to_bits, get_backend
+from mitprof.backends import get_backend
+from mitprof.backends.aer import AerBackend, _counts_to_bits
 from mitprof.circuits import resolve
 from mitprof.errors import CapacityError, SpecError
 from mitprof.noise import Noise
 from mitprof.observables import exact_expectation
-from mitprof.strategies import StrategySpec
+from mitprof.techniques import StrategySpec
 from mitprof.trials import ExactSampler, run_trials, simulator_executor
 
 
@@ -69,9 +70,9 @@ def test_rem_tensored_agrees_with_mitiq_rem_in_expectation(rot2):
 
 
 def test_rem_tensored_factor_is_the_inverse_confusion_row():
-    from mitprof.strategies import TensoredREM
+    from mitprof.techniques.rem import TensoredREM
 
-    rem = TensoredREM()
+    rem = TensoredREM().start()
     rem._n = 1
     zeros = np.array([[0]] * 97 + [[1]] * 3, dtype=np.uint8)  # p01 = 0.03
     ones = np.array([[1]] * 92 + [[0]] * 8, dtype=np.uint8)  # p10 = 0.08

@@ -5,19 +5,20 @@ import numpy as np
 import pytest
 
 from mitprof import theory
-from mitprof.backends import AerBackend
+from mitprof.backends.aer import AerBackend
 from mitprof.circuits import resolve
 from mitprof.engine import count_jobs, run_estimate
 from mitprof.errors import SpecError
 from mitprof.noise import Noise
-from mitprof.strategies import Estimate, StrategySpec, build_strategy, parse_strategies
+from mitprof.techniques import StrategySpec, parse_strategies
 
 NOISE = Noise.from_level(0.02)
 
 
 def _jobs(spec: str, workload, shots=100):
-    est = Estimate(StrategySpec.parse(spec), workload.observable.groups, workload.circuit,
-                   workload.n_qubits, NOISE, shots, np.random.default_rng(0))
+    est = StrategySpec.parse(spec).strategy.start(
+        workload.observable.groups, workload.circuit, workload.n_qubits, NOISE, shots,
+        np.random.default_rng(0))
     return est, est.construct()
 
 
@@ -59,20 +60,20 @@ def test_pec_runs_samples_circuits_and_gamma_is_the_closed_form(w):
     n1 = sum(len(op.qubits) == 1 for op in ops)
     n2 = sum(len(op.qubits) == 2 for op in ops)
     expected = theory.circuit_gamma(n1, n2, NOISE.p1, NOISE.p2, "global")
-    assert est.strategy.circuit_layer.gamma == pytest.approx(expected, rel=1e-9)
+    assert est.circuit.gamma == pytest.approx(expected, rel=1e-9)
     est, _ = _jobs("pec:samples=5,model=local", w)
-    assert est.strategy.circuit_layer.gamma == pytest.approx(
+    assert est.circuit.gamma == pytest.approx(
         theory.circuit_gamma(n1, n2, NOISE.p1, NOISE.p2, "local"), rel=1e-9)
 
 
 def test_pec_precision_follows_mitiqs_sample_rule(w):
     est, jobs = _jobs("pec:precision=0.1", w)
-    gamma = est.strategy.circuit_layer.gamma
+    gamma = est.circuit.gamma
     assert len(jobs) == int((gamma / 0.1) ** 2)
 
 
 def test_pec_inserted_paulis_are_noiseless(w):
-    from mitprof.circuits import NOISELESS
+    from mitprof.noise import NOISELESS
 
     _, jobs = _jobs("pec:samples=200", w)
     inserted = [op for j in jobs for op in j.circuit.all_operations() if NOISELESS in op.tags]
@@ -100,7 +101,7 @@ def test_compositions_count_both_layers(w):
 
 
 def test_labels_tell_configurations_apart():
-    labels = [build_strategy(StrategySpec.parse(s)).label for s in (
+    labels = [StrategySpec.parse(s).label for s in (
         "zne", "zne:factory=linear,scale=1-3-5,fold=random", "pec:samples=200", "rem",
         "rem:calibration=full", "trex", "rem+zne")]
     assert labels[0] == "zne[richardson,1-2-3,global]"
@@ -140,13 +141,13 @@ def test_same_seed_same_estimate(w, spec):
 
 def test_failed_extrapolation_is_reported_not_raised(w):
     """Values no decaying exponential fits: Mitiq's fit fails, the estimate says so."""
-    from mitprof.strategies import ZNE
+    from mitprof.techniques.zne import ZNE
 
-    layer = ZNE(factory="exp")
+    layer = ZNE(factory="exp").start()
     assert np.isnan(layer.combine([[0.5, 0.9, 0.1]]))
     assert "extrapolation failed" in layer.error
-    good = ZNE(factory="exp")
+    good = ZNE(factory="exp").start()
     assert not np.isnan(good.combine([[0.9, 0.8, 0.72]])) and good.error is None
     adaptive = run_estimate(StrategySpec.parse("zne:factory=adaexp,steps=4"), w, NOISE,
                             AerBackend(), 2000, 5)
-    assert len(adaptive.estimate.strategy.circuit_layer.used_scales) == 4
+    assert len(adaptive.estimate.circuit.used_scales) == 4

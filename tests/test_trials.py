@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp
 
-from mitprof.backends import AerBackend, CirqBackend
+from mitprof.backends.aer import AerBackend
+from mitprof.backends.cirq_density import CirqBackend
 from mitprof.circuits import resolve
 from mitprof.noise import Noise
-from mitprof.strategies import StrategySpec
+from mitprof.techniques import StrategySpec
 from mitprof.trials import ExactSampler, run_trials, simulator_executor
 
 NOISE = Noise.from_level(0.03)
@@ -55,6 +56,6 @@ def test_vectorised_pec_sampling_matches_mitiqs_sampler():
     mitiq_drawn = run_trials(spec, w, noise, 50, 1, 300, sampler, vectorised=False)
     numpy_drawn = run_trials(spec, w, noise, 50, 2, 300, sampler, vectorised=True)
     assert ks_2samp(mitiq_drawn.ok, numpy_drawn.ok).pvalue > 1e-3
-    layer_m = mitiq_drawn.estimates[0].strategy.circuit_layer
-    layer_n = numpy_drawn.estimates[0].strategy.circuit_layer
+    layer_m = mitiq_drawn.estimates[0].circuit
+    layer_n = numpy_drawn.estimates[0].circuit
     assert layer_m.gamma == pytest.approx(layer_n.gamma)

@@ -1,0 +1,263 @@
+"""The technique protocol: what every mitigation technique provides, in one place.
+
+A technique is a frozen, hashable options object (parsed once from text, TOML or
+JSON) with the behaviour of Mitiq's construct -> execute -> combine split. There
+are two kinds, and a strategy is one of each (compose.py):
+
+- a *circuit* technique turns each logical circuit into the circuits to execute
+  and combines their values into one (unmitigated, ZNE, PEC, ...);
+- a *readout* technique turns executable circuits into measured jobs (adding
+  calibration jobs where it needs them) and bits into expectation values (raw
+  parities, REM, TREX, ...).
+
+`start()` returns the per-estimate state (a *run*); the technique itself never
+changes, so one is built per strategy per point and shared by every trial.
+Each technique also owns its cost details for the result and its theory: a
+`Prediction`, or `NotDerived(reason)`, never a formula meant for another.
+Nothing outside a technique's module names it: the registry is the only list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ..errors import SpecError
+
+if TYPE_CHECKING:
+    import cirq
+
+    from ..circuits import Workload
+    from ..noise import NoiseModel
+    from ..observables import MeasurementGroup
+    from .compose import Estimate
+
+Probabilities = Callable[["cirq.Circuit"], np.ndarray]
+
+
+@dataclass
+class Job:
+    """One measured circuit to execute with `shots` shots."""
+
+    circuit: cirq.Circuit
+    shots: int
+    role: str = "main"  # "main" or "calibration"
+
+
+# (executable circuit with its basis change, its measurement group, shots)
+Exec = tuple["cirq.Circuit", "MeasurementGroup", int]
+
+
+class NotDerived(Exception):
+    """A theory value this technique (or combination) does not have; the reason says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """An equal-precision shot multiplier from theory, for a configuration as run."""
+
+    multiplier: float | None
+    reason: str | None = None  # why multiplier is None, or what it assumes
+    optimal_split: float | None = None  # ZNE: multiplier with shots split ~ |g_i| sigma_i
+    floor: float | None = None  # quantum-Fisher floor for unbiased estimators, where it applies
+    # "approximate": the formula leaves out a step of the method (Mitiq's projection of
+    # the corrected distribution onto probabilities, active near the simplex edge)
+    bound: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def consistent_with(self, ci_low: float, ci_high: float) -> bool | None:
+        if self.multiplier is None:
+            return None
+        return ci_low <= self.multiplier <= ci_high
+
+
+@dataclass(frozen=True)
+class PredictionContext:
+    """What a theory value may use: exact distributions of the circuits as run."""
+
+    workload: Workload
+    noise: NoiseModel
+    probs: Probabilities
+    sigma0_2: float  # per-total-shot variance of the unmitigated estimator
+    trials: Sequence[Estimate]  # the statistics pass's estimates of this strategy
+
+
+@contextmanager
+def seeded_global_numpy(seed: int) -> Iterator[None]:
+    """Mitiq's REM resamples with the unseeded global np.random: pin it, then restore."""
+    state = np.random.get_state()
+    np.random.seed(seed % 2**32)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+# ---------------------------------------------------------------- option parsing
+
+
+def floats(text: str, what: str) -> list[float]:
+    try:
+        out = [float(x) for x in text.replace(",", "-").split("-") if x]
+    except ValueError:
+        raise SpecError(f"{what} {text!r} must be numbers joined by '-', e.g. 1-2-3") from None
+    if not all(math.isfinite(x) for x in out):
+        raise SpecError(f"{what} {text!r} must be finite numbers")
+    return out
+
+
+def integer(text: str | None, what: str, default: int, low: int = 1) -> int:
+    if text is None:
+        return default
+    try:
+        v = int(text)
+    except ValueError:
+        raise SpecError(f"{what}={text!r} must be an integer") from None
+    if v < low:
+        raise SpecError(f"{what}={v} must be >= {low}")
+    return v
+
+
+def number(text: str | None, what: str, default: float, low: float, high: float) -> float:
+    if text is None:
+        return default
+    try:
+        v = float(text)
+    except ValueError:
+        raise SpecError(f"{what}={text!r} must be a number") from None
+    if not low < v <= high:
+        raise SpecError(f"{what}={v} must be in ({low}, {high}]")
+    return v
+
+
+def choice(text: str | None, what: str, default: str, valid: Sequence[str]) -> str:
+    v = (text or default).lower()
+    if v not in valid:
+        raise SpecError(f"unknown {what} {v!r}; valid: {', '.join(valid)}")
+    return v
+
+
+# ---------------------------------------------------------------- the protocol
+
+
+class Technique:
+    """Base of every technique: a frozen dataclass of typed options.
+
+    Subclasses set `name`, `kind`, `help` and `options` (option -> help text), and
+    implement `from_options` (text values -> typed, validated instance), `label`
+    and `start`. `corrects` says which noise the technique claims to remove without
+    bias ("gate", "readout"): the conformance test holds it to that claim.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str]  # "circuit" or "readout"
+    help: ClassVar[str]
+    options: ClassVar[Mapping[str, str]] = {}
+    corrects: ClassVar[frozenset[str]] = frozenset()
+    composable: ClassVar[bool] = True  # may be combined with a technique of the other kind
+
+    @classmethod
+    def from_options(cls, opts: Mapping[str, str]) -> Technique:
+        if opts:
+            raise SpecError(f"strategy {cls.name!r} has no options")
+        return cls()
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    def field_values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+class CircuitRun:
+    """Per-estimate state of a circuit technique (one per estimate, never shared)."""
+
+    adaptive = False  # needs more than one construct -> execute -> combine round
+    optimal_split = False  # its theory has an optimal shot split (ZNE)
+    theory_note: str | None = None  # what its theory value assumes, where it assumes something
+
+    def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
+                  noise: NoiseModel) -> list[list[cirq.Circuit]]:
+        raise NotImplementedError
+
+    def combine(self, values: list[list[float]]) -> float:
+        raise NotImplementedError
+
+    def shots_for(self, index: int, shots: int) -> int:
+        return shots
+
+    def done(self) -> bool:
+        return True
+
+    def use_pool(self, pool: Any) -> None:
+        """Take circuits from a pool drawn for every trial at once (CircuitTechnique.trial_pool)."""
+
+    def coefficients(self, totals: Sequence[float]) -> np.ndarray:
+        """dE0/dE_i: the estimate's sensitivity to each executed value (linear theory)."""
+        raise NotDerived("no linear theory for this technique")
+
+    def details(self, shots: int) -> dict[str, Any]:
+        return {}
+
+
+class CircuitTechnique(Technique):
+    kind = "circuit"
+
+    def start(self) -> CircuitRun:
+        raise NotImplementedError
+
+    def needs_prepare(self) -> bool:
+        """Whether `prepare` rewrites options from exact distributions before running."""
+        return False
+
+    def prepare(self, est: Estimate, probs: Probabilities) -> dict[str, str]:
+        """Option overrides from exact distributions of a constructed estimate."""
+        return {}
+
+    def trial_pool(self, logicals: list[cirq.Circuit], noise: NoiseModel, trials: int,
+                   seed: int, vectorised: bool) -> Any:
+        """Construction shared by every trial of the statistics pass (None: none)."""
+        return None
+
+    def predict(self, est: Estimate, ctx: PredictionContext) -> Prediction:
+        """Theory for this technique with the estimate's readout. By default the linear
+        formula: the readout technique's variance model weighted by `coefficients`."""
+        return est.strategy.readout.predict_linear(est, ctx)
+
+    def hardware_extras(self, est: Estimate, row: Mapping[str, Any],
+                        base: Mapping[str, Any], hw: Any, target_error: float | None
+                        ) -> dict[str, Any]:
+        """Extra projected-hardware fields for the result (PEC's samples-vs-shots)."""
+        return {}
+
+
+class ReadoutRun:
+    """Per-estimate state of a readout technique."""
+
+    def jobs(self, execs: list[Exec], n_qubits: int, rng: np.random.Generator) -> list[Job]:
+        raise NotImplementedError
+
+    def expectations(self, execs: list[Exec], bits: list[np.ndarray]) -> list[float]:
+        raise NotImplementedError
+
+
+class ReadoutTechnique(Technique):
+    kind = "readout"
+    identity: ClassVar[bool] = False  # measures without correcting anything
+
+    def start(self) -> ReadoutRun:
+        raise NotImplementedError
+
+    def predict_linear(self, est: Estimate, ctx: PredictionContext) -> Prediction:
+        """Theory of an estimate linear in its executed values (est.circuit.coefficients)."""
+        raise NotDerived(f"{self.name}: readout theory not derived")
