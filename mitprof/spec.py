@@ -390,8 +390,10 @@ class Point:
 
     @property
     def cost(self) -> float:
-        """A rough relative cost for ordering: density matrices grow as 4^n."""
-        return 4.0 ** (self.n_qubits or 4) * (self.depth or 1) * self.shots
+        """A rough relative cost for ordering: density matrices grow as 4^n. It is the
+        logarithm of that (4.0**n overflows a float from n = 512 on)."""
+        return ((self.n_qubits or 4) * math.log(4.0) + math.log(self.depth or 1)
+                + math.log(self.shots))
 
 
 # ---------------------------------------------------------------- helpers
