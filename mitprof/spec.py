@@ -522,7 +522,7 @@ def _find_file(text: str, base: Path) -> Path | None:
     shipped = Path(__file__).resolve().parent.parent / "circuits" / path.name
     candidates.append(shipped)
     for cand in candidates:
-        if cand.is_file():
+        if cand.is_file() and (cand != shipped or len(path.parts) == 1):  # bare names only
             return cand.resolve()
     return None
 
