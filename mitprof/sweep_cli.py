@@ -8,6 +8,7 @@ they import nothing heavy until they run, so `mitprof --help` stays instant.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +78,13 @@ def _run(spec_source: Any, out: str, workers: int | None, executor: str,
     return summary
 
 
+def default_out(name: str) -> Path:
+    """results/<name>, with the name made a single safe path component (a spec named
+    `../../x` or `/etc` must not write outside results/)."""
+    safe = re.sub(r"[^\w.-]+", "_", name).strip("._-")
+    return Path("results") / (safe or "sweep")
+
+
 def _dry_run(spec: Any, out: Path, retry_failed: bool) -> None:
     from .store import Reader, check_existing
 
@@ -117,7 +125,7 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
         from .spec import load_spec
 
         loaded = load_spec(spec)
-        out_dir = out or str(Path("results") / loaded.name)
+        out_dir = out or str(default_out(loaded.name))
         if dry_run:
             _dry_run(loaded, Path(out_dir), opts["retry_failed"])
             return
