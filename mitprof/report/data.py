@@ -77,6 +77,8 @@ class Dataset:
     runs: tuple[Mapping[str, Any], ...] = ()
     created_at: str | None = None
     writer_pid: int | None = None
+    unreadable: int = 0  # rows of a damaged store that were skipped
+    problem: str | None = None  # what was wrong with the store, when something was
 
     @property
     def done(self) -> list[PointRecord]:
@@ -118,6 +120,7 @@ def load_store(directory: Path) -> Dataset:
         runs = tuple(_run(r) for r in reader.runs())
         points = tuple(_from_store_point(p) for p in reader.points())
         path = str(reader.path)
+        unreadable, problem = reader.unreadable, reader.problem()
     spec = _json(meta.get("spec"))
     name = meta.get("name") or (spec or {}).get("sweep", {}).get("name") or directory.name
     holder = lock_holder(directory)
@@ -132,7 +135,8 @@ def load_store(directory: Path) -> Dataset:
     return Dataset(name=str(name), points=points,
                    counts=Counts(c.done, c.failed, c.pending, c.other), state=state,
                    source=path, spec=spec if isinstance(spec, Mapping) else None, runs=runs,
-                   created_at=meta.get("created_at"), writer_pid=holder)
+                   created_at=meta.get("created_at"), writer_pid=holder,
+                   unreadable=unreadable, problem=problem)
 
 
 PROFILE_KEYS = ("circuit", "backend", "results")  # what every profile document has
