@@ -48,7 +48,9 @@ def load_qasm(path: str | Path) -> tuple[cirq.Circuit, str | None]:
     """Load OpenQASM 2 or 3; returns the canonical circuit and the file's `// observable:` line."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a UTF-8 text file (an OpenQASM circuit is text)") from None
     except OSError as exc:
         raise SpecError(f"cannot read circuit file {path}: {exc.strerror}") from None
     version3 = re.search(r"^\s*OPENQASM\s+3", text, re.M) is not None

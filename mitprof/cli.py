@@ -6,15 +6,17 @@ imports what it needs, so `mitprof --help` answers at once.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from .errors import MitprofError
+from .errors import MitprofError, shorten
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,15 +25,48 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            _flush_stdout()
+            return result
         except MitprofError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            _flush_stdout(quiet=True)
+            _fail(str(exc))
         except MemoryError:
-            click.echo("error: out of memory; reduce the number of qubits or shots", err=True)
-            sys.exit(2)
+            _fail("out of memory; reduce the number of qubits or shots")
+        except OSError as exc:
+            # a write with no file name that fails like this is the output's (stdout to a
+            # full disk or a closed pipe); anything else is not ours to explain
+            if exc.filename is not None or exc.errno not in _WRITE_ERRORS:
+                raise
+            _flush_stdout(quiet=True)
+            _fail(f"cannot write the output: {exc.strerror or exc}")
 
     return wrapper
+
+
+_WRITE_ERRORS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {shorten(message)}", err=True)
+    sys.exit(2)
+
+
+def _flush_stdout(quiet: bool = False) -> bool:
+    """Flush stdout; False if it cannot be written (a full disk, a closed pipe), and then
+    what is left in its buffer is dropped, so that exiting prints no second error."""
+    try:
+        sys.stdout.flush()
+        return True
+    except OSError as exc:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        if not quiet:
+            _fail(f"standard output: cannot write: {exc.strerror or exc}")
+        return False
 
 
 def _readout(value: str | None) -> float | tuple[float, float] | None:
@@ -112,7 +147,7 @@ def profile(circuit: str, observable: str | None, backend: str, noise: float, p1
                          trials=trials, hardware=_hardware(hardware), target_error=target_error,
                          budgets=list(budgets))
     for problem in result.errors:
-        click.echo(f"error: {problem}", err=True)
+        click.echo(f"error: {shorten(problem)}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:

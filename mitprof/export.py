@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from .atomic import write_atomically
 from .errors import MitprofError
-from .store import Reader
+from .store import DamagedStoreError, Reader
 
 FORMATS = ("csv", "jsonl")
 
@@ -39,8 +39,12 @@ POINT_FIELDS = {"depth": "layers", "n_gates": "n_gates", "observable": "observab
 def rows(directory: str | Path, include_stale: bool = False) -> Iterator[dict[str, Any]]:
     """Export rows, nested fields kept, streamed from the store."""
     with Reader(directory) as reader:
-        for point in reader.points(include_stale):
-            yield from point_rows(point)
+        yield from _rows(reader, include_stale)
+
+
+def _rows(reader: Reader, include_stale: bool) -> Iterator[dict[str, Any]]:
+    for point in reader.points(include_stale):
+        yield from point_rows(point)
 
 
 def point_rows(point: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -90,8 +94,13 @@ def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def columns(directory: str | Path, include_stale: bool = False) -> list[str]:
     """Flat column names over the whole store, the promised ones first."""
+    with Reader(directory) as reader:
+        return _columns(reader, include_stale)
+
+
+def _columns(reader: Reader, include_stale: bool) -> list[str]:
     seen: dict[str, bool] = dict.fromkeys(COLUMNS, True)
-    for row in rows(directory, include_stale):
+    for row in _rows(reader, include_stale):
         for key, value in flatten(row).items():
             seen[key] = seen.get(key, False) or value is not None
     # a field that is a table in some rows and only ever null in others is its columns
@@ -103,16 +112,21 @@ def write(directory: str | Path, fmt: str, stream: IO[str], include_stale: bool 
     """Write every row to `stream`; returns the number of rows."""
     if fmt not in FORMATS:
         raise MitprofError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
+    with Reader(directory) as reader:
+        return _write(reader, fmt, stream, include_stale)
+
+
+def _write(reader: Reader, fmt: str, stream: IO[str], include_stale: bool) -> int:
     n = 0
     if fmt == "jsonl":
-        for row in rows(directory, include_stale):
+        for row in _rows(reader, include_stale):
             stream.write(json.dumps(row) + "\n")
             n += 1
         return n
-    names = columns(directory, include_stale)
+    names = _columns(reader, include_stale)
     writer = csv.DictWriter(stream, fieldnames=names, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for row in rows(directory, include_stale):
+    for row in _rows(reader, include_stale):
         writer.writerow(flatten(row))
         n += 1
     return n
@@ -120,14 +134,29 @@ def write(directory: str | Path, fmt: str, stream: IO[str], include_stale: bool 
 
 def export(directory: str | Path, fmt: str = "csv", out: str | Path | None = None,
            include_stale: bool = False) -> int:
-    """Export to `out` (written atomically: complete or not at all) or to stdout."""
+    """Export to `out` (written atomically: complete or not at all) or to stdout.
+
+    A damaged store exports every row it can read, then raises `DamagedStoreError`
+    saying how many rows it skipped."""
     if fmt not in FORMATS:
         raise MitprofError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
-    Reader(directory).close()  # a missing or foreign store fails before any output
-    if out is None:
-        return write(directory, fmt, sys.stdout, include_stale)
-    return write_atomically(Path(out), lambda fh: write(directory, fmt, fh, include_stale),
-                            newline="")
+    with Reader(directory) as reader:  # a missing or foreign store fails before any output
+        try:
+            if out is None:
+                n = _write(reader, fmt, sys.stdout, include_stale)
+                sys.stdout.flush()
+            else:
+                n = write_atomically(Path(out), lambda fh: _write(reader, fmt, fh, include_stale),
+                                     newline="")
+        except OSError as exc:
+            where = "standard output" if out is None else str(out)
+            raise MitprofError(f"{where}: cannot write the export: "
+                               f"{exc.strerror or exc}") from None
+        problem = reader.problem()
+    if problem is not None:
+        where = "" if out is None else f" to {out}"
+        raise DamagedStoreError(f"{n} rows exported{where}; {problem}")
+    return n
 
 
 def load_results(directory: str | Path, include_stale: bool = False) -> Any:

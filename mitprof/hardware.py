@@ -8,6 +8,7 @@ T = latency + sum_c [start-up(w, d_c) + S_c / rate(w, d_c)].
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -67,8 +68,11 @@ def get_model(name_or_params: str | dict[str, float] | HardwareModel) -> Hardwar
     bad = set(name_or_params) - allowed
     if bad:
         raise SpecError(f"unknown hardware parameters {sorted(bad)}; valid: {sorted(allowed)}")
-    if any(not isinstance(v, int | float) or v < 0 for v in name_or_params.values()):
-        raise SpecError("hardware durations must be non-negative numbers (seconds)")
+    for key, value in name_or_params.items():
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value < 0):
+            raise SpecError(f"hardware parameter {key}={value!r}: durations must be finite, "
+                            "non-negative numbers (seconds)")
     v = {k: float(x) for k, x in name_or_params.items()}
     return HardwareModel("custom", "user-given parameters", t_1q=v.get("t_1q", 0.0),
                          t_2q=v.get("t_2q", 0.0), t_measure=v.get("t_measure", 0.0),

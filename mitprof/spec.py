@@ -393,8 +393,10 @@ class Point:
 
     @property
     def cost(self) -> float:
-        """A rough relative cost for ordering: density matrices grow as 4^n."""
-        return 4.0 ** (self.n_qubits or 4) * (self.depth or 1) * self.shots
+        """A rough relative cost for ordering: density matrices grow as 4^n. It is the
+        logarithm of that (4.0**n overflows a float from n = 512 on)."""
+        return ((self.n_qubits or 4) * math.log(4.0) + math.log(self.depth or 1)
+                + math.log(self.shots))
 
 
 # ---------------------------------------------------------------- helpers
@@ -523,7 +525,7 @@ def _find_file(text: str, base: Path) -> Path | None:
     shipped = Path(__file__).resolve().parent.parent / "circuits" / path.name
     candidates.append(shipped)
     for cand in candidates:
-        if cand.is_file():
+        if cand.is_file() and (cand != shipped or len(path.parts) == 1):  # bare names only
             return cand.resolve()
     return None
 
@@ -602,6 +604,8 @@ def load_spec(source: str | Path | Mapping[str, Any] | SweepSpec) -> SweepSpec:
         raise SpecError(f"{path}: not a UTF-8 text file") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: invalid TOML: nested too deeply") from None
     try:
         sweep = data.setdefault("sweep", {})
         if isinstance(sweep, dict):

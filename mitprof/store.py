@@ -101,6 +101,10 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+class DamagedStoreError(MitprofError):
+    """The store's file is damaged (or has unreadable rows); what is readable is still read."""
+
+
 @dataclass(frozen=True)
 class Counts:
     done: int
@@ -140,6 +144,8 @@ def _identify(conn: sqlite3.Connection, path: Path) -> int:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
+        if "malformed" in str(exc) or "disk I/O" in str(exc):
+            raise DamagedStoreError(_damaged(path, str(exc), readable=False)) from None
         raise MitprofError(f"{path}: not a mitprof results store ({exc})") from None
     if app != APPLICATION_ID or "points" not in tables:
         raise MitprofError(f"{path}: not a mitprof results store")
@@ -154,6 +160,111 @@ def _identify(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
+def _check_files(directory: str | Path) -> None:
+    """Refuse a directory where the store or its lock file should be."""
+    for name in (STORE_NAME, LOCK_NAME):
+        path = Path(directory) / name
+        if path.is_dir():
+            raise MitprofError(f"{path}: is a directory, not a {name}; move it out of the way "
+                               "or use another --out directory")
+
+
+def _damage(conn: sqlite3.Connection) -> str | None:
+    """What `PRAGMA quick_check` finds wrong with the file (None: nothing)."""
+    try:
+        found = [str(r[0]) for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if found == ["ok"] else "; ".join(found)
+
+
+def _damaged(path: Path, problem: str, readable: bool = True, lost: int | None = None) -> str:
+    """The message for a damaged store: which file, what is wrong, how to recover."""
+    detail = " ".join(problem.split())[:80]
+    skipped = "" if lost is None else f", {_rows(lost)} unreadable, skipped"
+    save = "`mitprof export DIR -o FILE` saves every readable row, then " if readable else ""
+    return (f"{path} is damaged ({detail}{skipped}); to recover, {save}`mitprof run SPEC "
+            f"--out DIR --fresh` starts anew (keeping it as {STORE_NAME}.damaged)")
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' * (n != 1)}"
+
+
+def set_aside(directory: str | Path) -> Path:
+    """Rename a damaged store (and its log) to results.sqlite.damaged; returns the new path."""
+    path = store_path(directory)
+    target = path.with_name(STORE_NAME + ".damaged")
+    for suffix in ("", "-wal", "-shm"):
+        src = path.with_name(path.name + suffix)
+        if src.exists():
+            os.replace(src, target.with_name(target.name + suffix))
+    return target
+
+
+def _salvage(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, int]:
+    """A temporary copy of every row of a damaged store that can still be read, and the
+    number of rows that could not. Rows are found by scanning each table from both ends
+    and along its indexes, and read one by one, so one bad page loses only its rows."""
+    copy = sqlite3.connect("", isolation_level=None)
+    lost = 0
+    schema = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql "
+                          "IS NOT NULL AND name NOT LIKE 'sqlite_%'").fetchall()
+    copy.execute("BEGIN")
+    for _, _, _, sql in schema:
+        copy.execute(sql)
+    for kind, table, _, _ in schema:
+        if kind != "table":
+            continue
+        cols = [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")]
+        indexes = [name for k, name, tbl, _ in schema if k == "index" and tbl == table]
+        rows, bad = _readable_rows(conn, table, cols, indexes)
+        lost += bad
+        copy.executemany(f"INSERT OR IGNORE INTO {table} (rowid, {', '.join(cols)}) VALUES "
+                         f"({', '.join('?' * (len(cols) + 1))})", rows)
+    for pragma in ("application_id", "user_version"):
+        copy.execute(f"PRAGMA {pragma} = {int(conn.execute(f'PRAGMA {pragma}').fetchone()[0])}")
+    copy.execute("COMMIT")
+    return copy, lost
+
+
+def _readable_rows(conn: sqlite3.Connection, table: str, cols: list[str],
+                   indexes: list[str]) -> tuple[list[tuple[Any, ...]], int]:
+    select = f"SELECT rowid, {', '.join(cols)} FROM {table}"
+    found: dict[int, tuple[Any, ...]] = {}
+    ids: set[int] = set()
+
+    def scan(sql: str, into: dict[int, Any] | set[int]) -> None:
+        try:
+            for row in conn.execute(sql):
+                if isinstance(into, dict):
+                    into[row[0]] = tuple(row)
+                else:
+                    into.add(row[0])
+        except sqlite3.DatabaseError:
+            pass
+
+    scan(select + " ORDER BY rowid", found)
+    low = max(found, default=0)
+    scan(select + " ORDER BY rowid DESC", found)
+    high = min((i for i in found if i > low), default=None)
+    for index in indexes:
+        scan(f"SELECT rowid FROM {table} INDEXED BY {index}", ids)
+    if high is None:  # the last rows are unreadable: probe up to the last id an index knows
+        high = max(ids, default=low) + 1
+    ids.update(range(low + 1, min(high, low + 1_000_000)))
+    lost = 0
+    for i in sorted(ids - set(found)):
+        try:
+            row = conn.execute(select + " WHERE rowid = ?", (i,)).fetchone()
+        except sqlite3.DatabaseError:
+            lost += 1
+            continue
+        if row is not None:
+            found[i] = tuple(row)
+    return [found[i] for i in sorted(found)], lost
+
+
 def _migrate(conn: sqlite3.Connection, version: int) -> None:
     for v in range(version, SCHEMA_VERSION):
         MIGRATIONS[v](conn)
@@ -164,13 +275,17 @@ def check_existing(directory: str | Path) -> int | None:
     """Schema version of the store in `directory` (None if there is none), refusing
     incompatible stores and stores a live sweep is writing. Reads only."""
     path = store_path(directory)
+    _check_files(directory)
     if not path.exists():
         return None
     conn = _connect_ro(path)
     try:
         version = _identify(conn, path)
+        problem = _damage(conn)
     finally:
         conn.close()
+    if problem is not None:
+        raise DamagedStoreError(_damaged(path, problem))
     holder = lock_holder(directory)
     if holder is not None:
         raise MitprofError(f"{directory}: another sweep (pid {holder}) is writing this store; "
@@ -227,7 +342,11 @@ class WriterLock:
         self.fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except IsADirectoryError:
+            raise MitprofError(f"{self.path}: is a directory, not a lock file; move it out of "
+                               "the way or use another --out directory") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -241,11 +360,15 @@ class WriterLock:
         self.fd = fd
         _HELD.add(str(self.path.resolve()))
 
-    def release(self) -> None:
+    def release(self, unlink: bool = False) -> None:
+        """Drop the lock; `unlink` also removes the file (when this run created it and
+        failed before writing anything, so that nothing of it is left behind)."""
         if self.fd is not None:
             _HELD.discard(str(self.path.resolve()))
             with suppress(OSError):
                 os.ftruncate(self.fd, 0)
+                if unlink:
+                    os.unlink(self.path)
             os.close(self.fd)  # closing drops the flock
             self.fd = None
 
@@ -271,7 +394,9 @@ class Store:
         except OSError as exc:
             raise MitprofError(f"{directory}: cannot create the output directory: "
                                f"{exc.strerror}") from None
+        _check_files(directory)
         lock = WriterLock(directory)
+        new_lock = not lock.path.exists()
         try:
             lock.acquire()
         except PermissionError:
@@ -283,6 +408,10 @@ class Store:
             conn.execute("PRAGMA busy_timeout = 10000")
             if existed:
                 version = _identify(conn, path)
+                problem = _damage(conn)
+                if problem is not None:
+                    conn.close()
+                    raise DamagedStoreError(_damaged(path, problem))
                 conn.execute("PRAGMA journal_mode = WAL")
                 if version < SCHEMA_VERSION:
                     with _transaction(conn):
@@ -297,11 +426,11 @@ class Store:
                     _set_meta(conn, created_at=_now(), schema_version=str(SCHEMA_VERSION))
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against crashes
             conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.OperationalError as exc:
-            lock.release()
+        except sqlite3.DatabaseError as exc:
+            lock.release(unlink=new_lock)
             raise MitprofError(f"{directory}: cannot write the results store: {exc}") from None
         except BaseException:
-            lock.release()
+            lock.release(unlink=new_lock)
             raise
         return cls(directory, conn, lock)
 
@@ -424,12 +553,22 @@ class Reader:
         self.path = store_path(self.directory)
         if not self.directory.exists():
             raise MitprofError(f"{self.directory}: no such directory")
+        if self.path.is_dir():
+            raise MitprofError(f"{self.path}: is a directory, not a results store")
         if not self.path.is_file():
             raise MitprofError(f"{self.directory}: no results store here (expected {STORE_NAME}; "
                                "run `mitprof run SPEC --out DIR` first)")
+        self.damage: str | None = None  # what PRAGMA quick_check found wrong
+        self.lost = 0  # rows on damaged pages, not read
+        self.invalid = 0  # rows with invalid JSON, skipped by the last `points()`
         try:
             conn = _connect_ro(self.path)
             version = _identify(conn, self.path)
+            self.damage = _damage(conn)
+            if self.damage is not None:  # read what can be read into a private copy
+                salvaged, self.lost = _salvage(conn)
+                conn.close()
+                conn = salvaged
         except sqlite3.Error as exc:
             raise MitprofError(f"{self.path}: cannot read the results store: {exc}") from None
         if version < SCHEMA_VERSION:  # migrate a private copy; the file is left as it is
@@ -444,6 +583,19 @@ class Reader:
 
     def close(self) -> None:
         self.conn.close()
+
+    @property
+    def unreadable(self) -> int:
+        return self.lost + self.invalid
+
+    def problem(self) -> str | None:
+        """What was skipped, for an error line after the output (None: nothing)."""
+        if self.damage is not None:
+            return _damaged(self.path, self.damage, lost=self.unreadable)
+        if self.unreadable:
+            return (f"{self.path} is damaged: {_rows(self.unreadable)} with invalid data "
+                    "skipped; everything else was read")
+        return None
 
     def __enter__(self) -> Reader:
         return self
@@ -483,10 +635,31 @@ class Reader:
             "ORDER BY planned DESC, seq, point_id")
         names = [d[0] for d in cur.description]
         res = self.conn.cursor()
+        self.invalid = 0
         for row in cur:
             point = dict(zip(names, row, strict=True))
-            point["labels"] = json.loads(point["labels"])
-            point["record"] = json.loads(point["record"]) if point["record"] else None
-            point["results"] = [json.loads(r[0]) for r in res.execute(
-                "SELECT data FROM results WHERE point_id = ? ORDER BY ord", (point["point_id"],))]
+            labels, record = _json(point["labels"]), _json(point["record"] or "null")
+            if not isinstance(labels, list) or not isinstance(record, dict | None):
+                self.invalid += 1  # the point is skipped, and counted
+                continue
+            point["labels"], point["record"], point["results"] = labels, record, []
+            for (data,) in res.execute(
+                    "SELECT data FROM results WHERE point_id = ? ORDER BY ord",
+                    (point["point_id"],)):
+                result = _json(data)
+                if isinstance(result, dict):
+                    point["results"].append(result)
+                else:
+                    self.invalid += 1
             yield point
+
+
+_INVALID = object()
+
+
+def _json(text: Any) -> Any:
+    """Parsed JSON text; `_INVALID` for anything else."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return _INVALID

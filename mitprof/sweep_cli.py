@@ -8,6 +8,7 @@ they import nothing heavy until they run, so `mitprof --help` stays instant.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,8 @@ def _run(spec_source: Any, out: str, workers: int | None, executor: str,
     spec = load_spec(spec_source)
     out_dir = Path(out)
     check_output_dir(out_dir)
+    if fresh:
+        _set_damaged_aside(out_dir, yes)
     if fresh and check_existing(out_dir) is not None and not yes:
         with Reader(out_dir) as reader:
             counts = reader.counts()
@@ -75,6 +78,28 @@ def _run(spec_source: Any, out: str, workers: int | None, executor: str,
         sys.exit(130)
     click.echo(str(summary))
     return summary
+
+
+def _set_damaged_aside(out: Path, yes: bool) -> None:
+    """`--fresh` on a damaged store: keep the file as results.sqlite.damaged (asks first)."""
+    from .store import DamagedStoreError, check_existing, set_aside, store_path
+
+    try:
+        check_existing(out)
+    except DamagedStoreError as exc:
+        click.echo(f"{exc}", err=True)
+        if not yes and not click.confirm(f"Set {store_path(out)} aside and start a new store?",
+                                         err=True):
+            click.echo("nothing changed", err=True)
+            sys.exit(1)
+        click.echo(f"damaged store kept as {set_aside(out)}", err=True)
+
+
+def default_out(name: str) -> Path:
+    """results/<name>, with the name made a single safe path component (a spec named
+    `../../x` or `/etc` must not write outside results/)."""
+    safe = re.sub(r"[^\w.-]+", "_", name).strip("._-")
+    return Path("results") / (safe or "sweep")
 
 
 def _dry_run(spec: Any, out: Path, retry_failed: bool) -> None:
@@ -117,7 +142,7 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
         from .spec import load_spec
 
         loaded = load_spec(spec)
-        out_dir = out or str(Path("results") / loaded.name)
+        out_dir = out or str(default_out(loaded.name))
         if dry_run:
             _dry_run(loaded, Path(out_dir), opts["retry_failed"])
             return
@@ -142,13 +167,15 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
     @user_errors
     def status(directory: Path, as_json: bool) -> None:
         """Done / failed / pending points of the sweep in DIR (safe while it runs)."""
-        from .store import Reader, lock_holder
+        from .errors import shorten
+        from .store import DamagedStoreError, Reader, lock_holder
 
         with Reader(directory) as reader:
             meta = reader.meta()
             counts = reader.counts()
             runs = reader.runs()
             failures = reader.failures()
+            problem = reader.problem()
         holder = lock_holder(directory)
         last = runs[-1] if runs else None
         state = ("running" if holder else
@@ -161,7 +188,10 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
                 "failed": counts.failed, "pending": counts.pending, "other": counts.other,
                 "runs": [{k: v for k, v in r.items() if k != "environment"} for r in runs],
                 "failures": [{"point_id": p, "point": w, "error": e} for p, w, e in failures],
+                "unreadable_rows": reader.unreadable,
             }, indent=2))
+            if problem:
+                raise DamagedStoreError(problem)
             return
         click.echo(f"{meta.get('name', '?')}: {counts.total} points: {counts.done} done, "
                    f"{counts.failed} failed, {counts.pending} pending")
@@ -176,9 +206,11 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
                        f"{f' x {threads} thread' if threads else ''}, ran "
                        f"{last['points_run']}")
         for point_id, where, error in failures:
-            click.echo(f"  failed {point_id} {where}: {error}")
+            click.echo(f"  failed {point_id} {where}: {shorten(str(error))}")
         if counts.failed > len(failures):
             click.echo(f"  ... and {counts.failed - len(failures)} more failed points")
+        if problem:
+            raise DamagedStoreError(problem)
 
     @group.command()
     @click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))

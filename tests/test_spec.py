@@ -182,8 +182,8 @@ BAD = [
     ("[[circuits]]\nfamily = 'mirror'\nqubits = [2, 3]\ndepths = [1]\n[[circuits]]\n"
      "family = 'mirror'\nqubits = [3]\ndepths = [1, 2]\n",
      "circuits[1]: mirror:n=3,depth=1 is also in circuits[0]"),
-    ("[[circuits]]\nfile = 'bell.qasm'\n[[circuits]]\nfile = 'circuits/../bell.qasm'\n",
-     "circuits[1]: circuits/../bell.qasm is also in circuits[0]"),
+    ("[[circuits]]\nfile = 'bell.qasm'\n[[circuits]]\nfile = './bell.qasm'\n",
+     "circuits[1]: ./bell.qasm is also in circuits[0]"),
     ("STRAT[[strategies]]\nname = 'zne'\n[[strategies]]\nname = 'zne'\n"
      "options = { factory = 'richardson' }\n", "strategies[1]: repeats the configuration"),
     ("STRAT[[strategies]]\nname = 'zne'\noptions = { factroy = 'linear' }\n",

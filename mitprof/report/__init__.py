@@ -68,8 +68,13 @@ def write_report(directory: str | Path, output: str | Path | None = None,
     target = Path(output) if output is not None else directory / REPORT_NAME
     if output is not None:
         check_target(target)  # before the (slow) render
-    html = render_report(directory, title=title)
+    ds = load(directory, name=title)
+    html = render_report(ds, title=title)
     write_atomically(target, lambda fh: fh.write(html))
+    if ds.problem is not None:  # the report shows every readable point, and says so
+        from ..store import DamagedStoreError
+
+        raise DamagedStoreError(f"wrote {target} from the readable points; {ds.problem}")
     return target
 
 
@@ -105,6 +110,10 @@ def _status(ds: Dataset) -> dict[str, Any]:
     if c.other:
         text += (f" {c.other} finished points of an earlier version of the spec are kept in "
                  "the store but not shown.")
+    if ds.problem is not None:
+        level = "warn"
+        text += (f" The store is damaged: {ds.unreadable} unreadable rows were skipped; "
+                 "every readable point is shown.")
     return {"level": level, "text": text, "percent": pct, "done": c.done, "failed": c.failed,
             "pending": c.pending, "total": c.total, "complete": ds.complete}
 

@@ -77,6 +77,8 @@ class Dataset:
     runs: tuple[Mapping[str, Any], ...] = ()
     created_at: str | None = None
     writer_pid: int | None = None
+    unreadable: int = 0  # rows of a damaged store that were skipped
+    problem: str | None = None  # what was wrong with the store, when something was
 
     @property
     def done(self) -> list[PointRecord]:
@@ -118,6 +120,7 @@ def load_store(directory: Path) -> Dataset:
         runs = tuple(_run(r) for r in reader.runs())
         points = tuple(_from_store_point(p) for p in reader.points())
         path = str(reader.path)
+        unreadable, problem = reader.unreadable, reader.problem()
     spec = _json(meta.get("spec"))
     name = meta.get("name") or (spec or {}).get("sweep", {}).get("name") or directory.name
     holder = lock_holder(directory)
@@ -132,13 +135,39 @@ def load_store(directory: Path) -> Dataset:
     return Dataset(name=str(name), points=points,
                    counts=Counts(c.done, c.failed, c.pending, c.other), state=state,
                    source=path, spec=spec if isinstance(spec, Mapping) else None, runs=runs,
-                   created_at=meta.get("created_at"), writer_pid=holder)
+                   created_at=meta.get("created_at"), writer_pid=holder,
+                   unreadable=unreadable, problem=problem)
+
+
+PROFILE_KEYS = ("circuit", "backend", "results")  # what every profile document has
+
+
+def _profile_doc(item: Any, i: int) -> dict[str, Any]:
+    """The `to_dict()` document of a profile result, refusing anything else."""
+    from ..errors import SpecError
+
+    doc = item.to_dict() if hasattr(item, "to_dict") else item
+    if not isinstance(doc, Mapping):
+        raise SpecError(f"item {i + 1}: expected a ProfileResult or its to_dict() document, "
+                        f"got {type(item).__name__}")
+    missing = [k for k in PROFILE_KEYS if k not in doc]
+    if missing:
+        raise SpecError(f"item {i + 1}: not a profile result: missing "
+                        f"{', '.join(repr(k) for k in missing)}")
+    if not isinstance(doc["results"], list | tuple):
+        raise SpecError(f"item {i + 1}: not a profile result: 'results' is not a list")
+    return dict(doc)
 
 
 def from_profiles(items: Iterable[Any], name: str | None = None) -> Dataset:
+    from ..errors import SpecError
+
+    if not isinstance(items, Iterable) or isinstance(items, str | bytes):
+        raise SpecError(f"expected a sweep directory, a Dataset or profile results, got "
+                        f"{type(items).__name__}")
     points = []
     for i, item in enumerate(items):
-        doc = item.to_dict() if hasattr(item, "to_dict") else dict(item)
+        doc = _profile_doc(item, i)
         results = tuple(r for r in (doc.pop("results", None) or ()) if isinstance(r, Mapping))
         circuit = str(doc.get("circuit") or f"circuit {i + 1}")
         params = family_params(circuit)
