@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 QISKIT_BASIS = ["id", "h", "x", "y", "z", "s", "sdg", "t", "tdg", "rx", "ry", "rz", "cx", "cz"]
 CLIFFORD_NAMES = {"id", "h", "x", "y", "z", "s", "sdg", "cx", "cz"}
 NOISELESS = "mitprof:noiseless"  # tag for PEC-inserted Paulis (merged into neighbours on hardware)
-QASM_DIR = Path(__file__).resolve().parent.parent / "circuits"
+QASM_DIR = Path(__file__).resolve().parent / "data" / "circuits"  # the shipped .qasm set
 
 
 @dataclass(frozen=True, eq=False)
