@@ -132,9 +132,6 @@ def export(directory: str | Path, fmt: str = "csv", out: str | Path | None = Non
 
 def load_results(directory: str | Path, include_stale: bool = False) -> Any:
     """A pandas DataFrame: one row per point and strategy, nested fields flattened."""
-    try:
-        import pandas as pd
-    except ImportError:
-        raise MitprofError("load_results needs pandas: pip install pandas") from None
+    import pandas as pd  # a dependency, imported only here: it is slow to import
     names = columns(directory, include_stale)
     return pd.DataFrame([flatten(r) for r in rows(directory, include_stale)], columns=names)
