@@ -250,10 +250,31 @@ class WriterLock:
             self.fd = None
 
 
+# ---------------------------------------------------------------- queries
+
+
+class _Queries:
+    """Reads that the writer and the readers share."""
+
+    conn: sqlite3.Connection
+
+    def counts(self) -> Counts:
+        rows = dict(self.conn.execute(
+            "SELECT status, count(*) FROM points WHERE planned = 1 GROUP BY status").fetchall())
+        other = self.conn.execute(
+            "SELECT count(*) FROM points WHERE planned = 0 AND status != 'pending'").fetchone()[0]
+        return Counts(rows.get("done", 0), rows.get("failed", 0), rows.get("pending", 0), other)
+
+    def status_of(self, point_id: str) -> str | None:
+        row = self.conn.execute("SELECT status FROM points WHERE point_id = ?",
+                                (point_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+
 # ---------------------------------------------------------------- the writer
 
 
-class Store:
+class Store(_Queries):
     """The single writer of a sweep directory's store (use `Store.open_writer`)."""
 
     def __init__(self, directory: Path, conn: sqlite3.Connection, lock: WriterLock | None):
@@ -355,11 +376,6 @@ class Store:
                 ((p.point_id, p.seq, p.circuit, p.family, p.n_qubits, p.depth, p.backend,
                   p.noise_level, p.shots, json.dumps(p.labels), p.config) for p in points))
 
-    def status_of(self, point_id: str) -> str | None:
-        row = self.conn.execute("SELECT status FROM points WHERE point_id = ?",
-                                (point_id,)).fetchone()
-        return None if row is None else str(row[0])
-
     def record(self, point_id: str, rec: dict[str, Any], run_id: int) -> None:
         """Store one finished point (done or failed) and its results, atomically."""
         with _transaction(self.conn):
@@ -416,7 +432,7 @@ def _set_meta(conn: sqlite3.Connection, **items: str) -> None:
 # ---------------------------------------------------------------- readers
 
 
-class Reader:
+class Reader(_Queries):
     """Read-only access for status and export, safe while a sweep is writing."""
 
     def __init__(self, directory: str | Path) -> None:
@@ -453,13 +469,6 @@ class Reader:
 
     def meta(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
-
-    def counts(self) -> Counts:
-        rows = dict(self.conn.execute(
-            "SELECT status, count(*) FROM points WHERE planned = 1 GROUP BY status").fetchall())
-        other = self.conn.execute(
-            "SELECT count(*) FROM points WHERE planned = 0 AND status != 'pending'").fetchone()[0]
-        return Counts(rows.get("done", 0), rows.get("failed", 0), rows.get("pending", 0), other)
 
     def runs(self) -> list[dict[str, Any]]:
         cur = self.conn.execute(

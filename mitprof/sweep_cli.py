@@ -88,10 +88,9 @@ def _dry_run(spec: Any, out: Path, retry_failed: bool) -> None:
     done = failed = 0
     with Reader(out) as reader:
         for point in spec.points():
-            row = reader.conn.execute("SELECT status FROM points WHERE point_id = ?",
-                                      (point.point_id,)).fetchone()
-            done += bool(row) and row[0] == "done"
-            failed += bool(row) and row[0] == "failed"
+            status = reader.status_of(point.point_id)
+            done += status == "done"
+            failed += status == "failed"
     todo = len(spec) - done - (0 if retry_failed else failed)
     click.echo(f"{out}: {done} done, {failed} failed; {todo} points to run")
 
