@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from .atomic import write_atomically
 from .errors import MitprofError
-from .store import Reader
+from .store import Reader, mitprof_version
 
 FORMATS = ("csv", "jsonl")
 
@@ -54,6 +54,7 @@ def point_rows(point: dict[str, Any]) -> Iterator[dict[str, Any]]:
     base["point_seconds"] = point["seconds"]
     base["worker"] = point["worker"]
     base["run_id"] = point["run_id"]
+    base["mitprof_version"] = mitprof_version(rec)  # the worker's, from the point's record
     if point["status"] != "done":
         for label in point["labels"]:
             yield _ordered({**base, "strategy": label, "status": "failed",

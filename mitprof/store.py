@@ -24,7 +24,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +95,18 @@ CREATE TABLE results (
 
 # MIGRATIONS[v](conn) upgrades schema v to v + 1 inside a transaction.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+# Where a point's record (`points.record`) keeps the version of mitprof that profiled it:
+# the worker's `engine.environment()`.
+VERSION_PATH = ("environment", "packages", "mitprof")
+
+
+def mitprof_version(record: Mapping[str, Any] | None) -> str | None:
+    """The version of mitprof that made a point's record (None if it does not say)."""
+    value: Any = record
+    for key in VERSION_PATH:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return None if value is None else str(value)
 
 
 def _now() -> str:
@@ -469,6 +481,14 @@ class Reader(_Queries):
 
     def meta(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def versions(self) -> list[tuple[str | None, int]]:
+        """Finished points of the plan per mitprof version, oldest first (None: the point
+        has no record to say, as when it failed before profiling)."""
+        return [(None if v is None else str(v), int(n)) for v, n in self.conn.execute(
+            "SELECT json_extract(record, ?) AS version, count(*) FROM points "
+            "WHERE planned = 1 AND status != 'pending' GROUP BY version "
+            "ORDER BY min(finished_at), version", ("$." + ".".join(VERSION_PATH),))]
 
     def runs(self) -> list[dict[str, Any]]:
         cur = self.conn.execute(

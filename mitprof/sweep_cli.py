@@ -148,6 +148,7 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
             counts = reader.counts()
             runs = reader.runs()
             failures = reader.failures()
+            versions = reader.versions()
         holder = lock_holder(directory)
         last = runs[-1] if runs else None
         state = ("running" if holder else
@@ -160,10 +161,15 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
                 "failed": counts.failed, "pending": counts.pending, "other": counts.other,
                 "runs": [{k: v for k, v in r.items() if k != "environment"} for r in runs],
                 "failures": [{"point_id": p, "point": w, "error": e} for p, w, e in failures],
+                "versions": [{"mitprof": v, "points": n} for v, n in versions],
             }, indent=2))
             return
         click.echo(f"{meta.get('name', '?')}: {counts.total} points: {counts.done} done, "
                    f"{counts.failed} failed, {counts.pending} pending")
+        if sum(v is not None for v, _ in versions) > 1:
+            click.echo("  points by version: " + ", ".join(
+                f"mitprof {v}: {n}" if v is not None else f"not recorded: {n}"
+                for v, n in versions))
         if counts.other:
             click.echo(f"  ({counts.other} finished points of an earlier spec are kept; "
                        "export --all includes them)")
