@@ -15,7 +15,7 @@ from .observables import PauliSum, parse_observable
 if TYPE_CHECKING:
     import cirq
 
-QASM_DIR = Path(__file__).resolve().parent.parent / "circuits"
+QASM_DIR = Path(__file__).resolve().parent / "data" / "circuits"  # the shipped .qasm set
 
 
 @dataclass(frozen=True, eq=False)

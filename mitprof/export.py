@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from .atomic import write_atomically
 from .errors import MitprofError
-from .store import DamagedStoreError, Reader
+from .store import DamagedStoreError, Reader, mitprof_version
 
 FORMATS = ("csv", "jsonl")
 
@@ -58,6 +58,7 @@ def point_rows(point: dict[str, Any]) -> Iterator[dict[str, Any]]:
     base["point_seconds"] = point["seconds"]
     base["worker"] = point["worker"]
     base["run_id"] = point["run_id"]
+    base["mitprof_version"] = mitprof_version(rec)  # the worker's, from the point's record
     if point["status"] != "done":
         for label in point["labels"]:
             yield _ordered({**base, "strategy": label, "status": "failed",
@@ -161,9 +162,6 @@ def export(directory: str | Path, fmt: str = "csv", out: str | Path | None = Non
 
 def load_results(directory: str | Path, include_stale: bool = False) -> Any:
     """A pandas DataFrame: one row per point and strategy, nested fields flattened."""
-    try:
-        import pandas as pd
-    except ImportError:
-        raise MitprofError("load_results needs pandas: pip install pandas") from None
+    import pandas as pd  # a dependency, imported only here: it is slow to import
     names = columns(directory, include_stale)
     return pd.DataFrame([flatten(r) for r in rows(directory, include_stale)], columns=names)

@@ -39,28 +39,35 @@ class PauliSum:
 
     @cached_property
     def groups(self) -> tuple[MeasurementGroup, ...]:
-        """Qubit-wise commuting groups, each measured by one circuit (Mitiq's partition)."""
+        """Qubit-wise commuting groups, each measured by one circuit (Mitiq's partition).
+
+        The order is canonical: groups by measured qubits and basis, the terms of each by
+        support. It decides the order random numbers are drawn and terms are summed in,
+        and Mitiq's own order is not reproducible (it partitions after an unseeded
+        shuffle), so without this the same profile differed from one process to the next.
+        """
         obs = self.to_mitiq()
+        obs.partition(seed=0)  # the same partition every time, of canonically ordered terms
         out = []
         for group in obs.groups:
             measured = tuple(sorted(q.x for q in group._qubits_to_measure()))
             col = {q: i for i, q in enumerate(measured)}
-            terms = tuple(
-                (float(np.real(p.coeff)), tuple(col[i] for i in sorted(p.support())))
-                for p in group.elements
-            )
+            terms = tuple(sorted(
+                ((float(np.real(p.coeff)), tuple(col[i] for i in sorted(p.support())))
+                 for p in group.elements),
+                key=lambda term: (term[1], term[0])))
             basis = {}
             for p in group.elements:
                 for q, pauli in p._pauli.items():
                     basis[q.x] = str(pauli)
             out.append(MeasurementGroup(measured, "".join(basis[q] for q in measured), terms))
-        return tuple(out)
+        return tuple(sorted(out, key=lambda g: (g.measured_qubits, g.basis)))
 
     def to_mitiq(self) -> mitiq.Observable:
         from mitiq import Observable, PauliString
 
         paulis = []
-        for coeff, spec in self.terms:
+        for coeff, spec in sorted(self.terms, key=lambda term: term[1]):  # canonical order
             support = tuple(i for i, ch in enumerate(spec) if ch != "I")
             letters = "".join(spec[i] for i in support)
             paulis.append(PauliString(letters or "I", coeff=coeff, support=support or (0,)))

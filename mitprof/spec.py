@@ -134,7 +134,7 @@ class CircuitSpec:
 
     `params` sets the family's other parameters (mirror/rb `seed` defaults to the
     sweep seed). `file` is resolved against the spec file's directory, then against
-    the shipped set in `circuits/`; `observable` overrides the circuit's own.
+    the shipped set (`mitprof list circuits`); `observable` overrides the circuit's own.
     """
 
     family: str | None = None
@@ -476,7 +476,7 @@ def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> Circuit
         found = _find_file(text, base)
         if found is None:
             raise SpecError(f"{path}.file: no such circuit file: {text} (looked in {base} and "
-                            "the shipped circuits/)")
+                            "the shipped set)")
         try:
             digest = hashlib.sha256(found.read_bytes()).hexdigest()
         except OSError as exc:
@@ -522,7 +522,9 @@ def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> Circuit
 def _find_file(text: str, base: Path) -> Path | None:
     path = Path(text).expanduser()
     candidates = [path] if path.is_absolute() else [base / path]
-    shipped = Path(__file__).resolve().parent.parent / "circuits" / path.name
+    from .circuits import QASM_DIR
+
+    shipped = QASM_DIR / path.name
     candidates.append(shipped)
     for cand in candidates:
         if cand.is_file() and (cand != shipped or len(path.parts) == 1):  # bare names only

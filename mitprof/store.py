@@ -24,7 +24,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +95,18 @@ CREATE TABLE results (
 
 # MIGRATIONS[v](conn) upgrades schema v to v + 1 inside a transaction.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+# Where a point's record (`points.record`) keeps the version of mitprof that profiled it:
+# the worker's `engine.environment()`.
+VERSION_PATH = ("environment", "packages", "mitprof")
+
+
+def mitprof_version(record: Mapping[str, Any] | None) -> str | None:
+    """The version of mitprof that made a point's record (None if it does not say)."""
+    value: Any = record
+    for key in VERSION_PATH:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return None if value is None else str(value)
 
 
 def _now() -> str:
@@ -373,10 +385,31 @@ class WriterLock:
             self.fd = None
 
 
+# ---------------------------------------------------------------- queries
+
+
+class _Queries:
+    """Reads that the writer and the readers share."""
+
+    conn: sqlite3.Connection
+
+    def counts(self) -> Counts:
+        rows = dict(self.conn.execute(
+            "SELECT status, count(*) FROM points WHERE planned = 1 GROUP BY status").fetchall())
+        other = self.conn.execute(
+            "SELECT count(*) FROM points WHERE planned = 0 AND status != 'pending'").fetchone()[0]
+        return Counts(rows.get("done", 0), rows.get("failed", 0), rows.get("pending", 0), other)
+
+    def status_of(self, point_id: str) -> str | None:
+        row = self.conn.execute("SELECT status FROM points WHERE point_id = ?",
+                                (point_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+
 # ---------------------------------------------------------------- the writer
 
 
-class Store:
+class Store(_Queries):
     """The single writer of a sweep directory's store (use `Store.open_writer`)."""
 
     def __init__(self, directory: Path, conn: sqlite3.Connection, lock: WriterLock | None):
@@ -484,11 +517,6 @@ class Store:
                 ((p.point_id, p.seq, p.circuit, p.family, p.n_qubits, p.depth, p.backend,
                   p.noise_level, p.shots, json.dumps(p.labels), p.config) for p in points))
 
-    def status_of(self, point_id: str) -> str | None:
-        row = self.conn.execute("SELECT status FROM points WHERE point_id = ?",
-                                (point_id,)).fetchone()
-        return None if row is None else str(row[0])
-
     def record(self, point_id: str, rec: dict[str, Any], run_id: int) -> None:
         """Store one finished point (done or failed) and its results, atomically."""
         with _transaction(self.conn):
@@ -545,7 +573,7 @@ def _set_meta(conn: sqlite3.Connection, **items: str) -> None:
 # ---------------------------------------------------------------- readers
 
 
-class Reader:
+class Reader(_Queries):
     """Read-only access for status and export, safe while a sweep is writing."""
 
     def __init__(self, directory: str | Path) -> None:
@@ -606,12 +634,13 @@ class Reader:
     def meta(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
 
-    def counts(self) -> Counts:
-        rows = dict(self.conn.execute(
-            "SELECT status, count(*) FROM points WHERE planned = 1 GROUP BY status").fetchall())
-        other = self.conn.execute(
-            "SELECT count(*) FROM points WHERE planned = 0 AND status != 'pending'").fetchone()[0]
-        return Counts(rows.get("done", 0), rows.get("failed", 0), rows.get("pending", 0), other)
+    def versions(self) -> list[tuple[str | None, int]]:
+        """Finished points of the plan per mitprof version, oldest first (None: the point
+        has no record to say, as when it failed before profiling)."""
+        return [(None if v is None else str(v), int(n)) for v, n in self.conn.execute(
+            "SELECT json_extract(record, ?) AS version, count(*) FROM points "
+            "WHERE planned = 1 AND status != 'pending' GROUP BY version "
+            "ORDER BY min(finished_at), version", ("$." + ".".join(VERSION_PATH),))]
 
     def runs(self) -> list[dict[str, Any]]:
         cur = self.conn.execute(

@@ -301,8 +301,8 @@ def run_sweep(
                                      runner.threads_per_worker, total)
             store.plan(spec.points())
             wanted = ("pending", "failed") if retry_failed else ("pending",)
-            counts = _counts(store)
-            todo = counts["pending"] + (counts["failed"] if retry_failed else 0)
+            counts = store.counts()
+            todo = counts.pending + (counts.failed if retry_failed else 0)
             bar = Progress(spec.name, total, total - todo, enabled=progress)
             bar.render()
             coordinator += time.perf_counter() - t
@@ -339,21 +339,16 @@ def run_sweep(
                 bar.close()
             t0 = time.perf_counter()
             store.end_run(run_id, "finished")
-            final = _counts(store)
+            final = store.counts()
             coordinator += time.perf_counter() - t0 + clock[0]
     finally:
         runner.close()
     return SweepSummary(
-        name=spec.name, out=out, store=store.path, total=total, done=final["done"],
-        failed=final["failed"], pending=final["pending"], ran=ran, ran_failed=ran_failed,
+        name=spec.name, out=out, store=store.path, total=total, done=final.done,
+        failed=final.failed, pending=final.pending, ran=ran, ran_failed=ran_failed,
         wall_seconds=time.perf_counter() - t_start, coordinator_seconds=coordinator,
         runner=runner.name, workers=runner.workers)
 
-
-def _counts(store: Any) -> dict[str, int]:
-    rows = dict(store.conn.execute(
-        "SELECT status, count(*) FROM points WHERE planned = 1 GROUP BY status").fetchall())
-    return {k: int(rows.get(k, 0)) for k in ("done", "failed", "pending")}
 
 
 def demo_spec() -> SweepSpec:

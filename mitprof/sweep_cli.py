@@ -113,10 +113,9 @@ def _dry_run(spec: Any, out: Path, retry_failed: bool) -> None:
     done = failed = 0
     with Reader(out) as reader:
         for point in spec.points():
-            row = reader.conn.execute("SELECT status FROM points WHERE point_id = ?",
-                                      (point.point_id,)).fetchone()
-            done += bool(row) and row[0] == "done"
-            failed += bool(row) and row[0] == "failed"
+            status = reader.status_of(point.point_id)
+            done += status == "done"
+            failed += status == "failed"
     todo = len(spec) - done - (0 if retry_failed else failed)
     click.echo(f"{out}: {done} done, {failed} failed; {todo} points to run")
 
@@ -176,6 +175,7 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
             runs = reader.runs()
             failures = reader.failures()
             problem = reader.problem()
+            versions = reader.versions()
         holder = lock_holder(directory)
         last = runs[-1] if runs else None
         state = ("running" if holder else
@@ -189,12 +189,17 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
                 "runs": [{k: v for k, v in r.items() if k != "environment"} for r in runs],
                 "failures": [{"point_id": p, "point": w, "error": e} for p, w, e in failures],
                 "unreadable_rows": reader.unreadable,
+                "versions": [{"mitprof": v, "points": n} for v, n in versions],
             }, indent=2))
             if problem:
                 raise DamagedStoreError(problem)
             return
         click.echo(f"{meta.get('name', '?')}: {counts.total} points: {counts.done} done, "
                    f"{counts.failed} failed, {counts.pending} pending")
+        if sum(v is not None for v, _ in versions) > 1:
+            click.echo("  points by version: " + ", ".join(
+                f"mitprof {v}: {n}" if v is not None else f"not recorded: {n}"
+                for v, n in versions))
         if counts.other:
             click.echo(f"  ({counts.other} finished points of an earlier spec are kept; "
                        "export --all includes them)")

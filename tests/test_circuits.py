@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import cirq
 import numpy as np
 import pytest
@@ -57,6 +60,17 @@ def test_every_shipped_qasm_file_loads_with_its_observable():
 
 def test_shipped_file_found_by_name():
     assert resolve("bell.qasm").n_qubits == 2
+
+
+def test_repository_circuits_dir_links_to_the_packaged_set():
+    """`circuits/*.qasm` (the README's paths) are relative links to the files the wheel
+    ships, so the two cannot drift apart."""
+    top = Path(__file__).resolve().parent.parent / "circuits"
+    links = sorted(top.glob("*.qasm"))
+    assert [p.name for p in links] == [p.name for p in sorted(QASM_DIR.glob("*.qasm"))]
+    for link in links:
+        assert link.is_symlink() and not Path(os.readlink(link)).is_absolute()
+        assert link.resolve() == (QASM_DIR / link.name).resolve()
 
 
 def test_malformed_qasm_names_file_and_line(tmp_path):

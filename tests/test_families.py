@@ -1,4 +1,4 @@
-"""Tests for the built-in circuit families and the curated circuits/*.qasm files."""
+"""Tests for the built-in circuit families and the curated shipped .qasm files."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import cirq
 import numpy as np
 import pytest
 
+from mitprof.circuits import QASM_DIR
 from mitprof.errors import SpecError
 from mitprof.families import FAMILIES, build_family
 
-CIRCUITS_DIR = Path(__file__).resolve().parent.parent / "circuits"
+CIRCUITS_DIR = QASM_DIR
 _TERM = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\*([IXYZ]+)")
 
 

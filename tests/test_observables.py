@@ -35,6 +35,21 @@ def test_groups_split_non_commuting_bases():
     assert len(parse_observable("0.5*ZZI+0.5*IZZ").groups) == 1
 
 
+def test_groups_are_canonical_whatever_the_term_order():
+    """The engine draws random numbers and sums terms in group order, so it must not
+    depend on the order the terms were written in, nor on Mitiq's shuffle."""
+    terms = ["0.4*ZZI", "0.3*IZZ", "0.2*ZIZ", "0.5*XXI", "0.1*IXX", "0.7*YIY"]
+
+    def layout(text):
+        return [(g.measured_qubits, g.basis, g.terms) for g in parse_observable(text).groups]
+
+    first = layout("+".join(terms))
+    assert len(first) > 1  # several groups, several terms in some
+    for shift in range(1, len(terms)):
+        assert layout("+".join(terms[shift:] + terms[:shift])) == first
+    assert all(layout("+".join(terms)) == first for _ in range(5))  # fresh shuffles
+
+
 def test_expectation_from_bits_agrees_with_probabilities():
     obs = parse_observable("0.5*ZZI+0.25*IIZ-0.5*ZII")
     (group,) = obs.groups

@@ -356,6 +356,18 @@ def test_render_from_profile_documents() -> None:
     assert mitprof.render_report is render_report
 
 
+def test_environment_says_which_mitprof_version_made_the_points() -> None:
+    docs = fixture_documents()
+    assert "Points by mitprof version" not in dict(tables.environment(load(docs)))
+    made_by = ["0.1.0"] * (len(docs) - 2) + ["0.2.0"] * 2
+    for doc, version in zip(docs, made_by, strict=True):
+        doc["environment"] = {**doc["environment"],
+                              "packages": {**doc["environment"]["packages"], "mitprof": version}}
+    rows = dict(tables.environment(load(docs)))
+    assert rows["Points by mitprof version"] == ", ".join(
+        f"{v}: {made_by.count(v)}" for v in dict.fromkeys(made_by))
+
+
 @pytest.mark.parametrize("bound, mark", [(None, ""), ("upper", "\u2264 "),
                                          ("approximate", "\u2248 ")])
 def test_inexact_theory_is_marked(bound: str | None, mark: str) -> None:

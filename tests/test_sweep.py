@@ -3,6 +3,8 @@
 import io
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -37,12 +39,23 @@ def tiny(**kw):
     return SweepSpec(**base)
 
 
+def without_timings(doc):
+    """A JSON document without its timing fields, at any depth."""
+    if isinstance(doc, dict):
+        return {k: without_timings(v) for k, v in doc.items() if not any(t in k for t in TIMING)}
+    if isinstance(doc, list):
+        return [without_timings(v) for v in doc]
+    return doc
+
+
+def as_bytes(doc):
+    """Canonical JSON: equal bytes iff every value is bit-identical (-0.0, NaN included)."""
+    return json.dumps(doc, sort_keys=True).encode()
+
+
 def comparable(directory):
-    out = {}
-    for row in rows(directory):
-        key = (row["point_id"], row["strategy"])
-        out[key] = {k: v for k, v in row.items() if not any(t in k for t in TIMING)}
-    return out
+    return {f"{row['point_id']} {row['strategy']}": without_timings(row)
+            for row in rows(directory)}
 
 
 # ---------------------------------------------------------------- real points
@@ -59,8 +72,8 @@ def test_serial_process_and_dask_runners_store_identical_records(tmp_path):
         results[executor] = comparable(out)
     serial = results["serial"]
     assert len(serial) == 6 * 4  # points x (baseline + 3 strategies)
-    assert results["process"] == serial
-    assert results["dask"] == serial
+    assert as_bytes(results["process"]) == as_bytes(serial)
+    assert as_bytes(results["dask"]) == as_bytes(serial)
     ok = [r for r in serial.values() if r["status"] == "ok"]
     assert len(ok) == 16 and all(isinstance(r["value"], float) for r in ok)
     assert all(r["variance_multiplier"] is not None for r in ok if r["strategy"] != "unmitigated")
@@ -73,6 +86,23 @@ def test_serial_process_and_dask_runners_store_identical_records(tmp_path):
         assert env["packages"]["mitiq"] and run["threads_per_worker"] == 1
         workers = {p["worker"] for p in r.points()}
     assert len(workers) == 2  # both workers took points
+
+
+def test_a_profile_is_bit_identical_across_processes_and_hash_seeds():
+    """Two processes with different string hashing (and fresh global random state) give
+    the same bytes: term and group order, hence rounding and random draws, are fixed.
+    Two measurement groups of several terms each."""
+    args = [sys.executable, "-m", "mitprof.cli", "profile", "ising:n=3,depth=1",
+            "--observable", "0.4*ZZI+0.3*IZZ+0.2*ZIZ+0.5*XXI+0.1*IXX",
+            "--strategy", "zne:factory=linear,scale=1-3", "--strategy", "pec:samples=4",
+            "--strategy", "rem", "--shots", "100", "--trials", "3", "--repeats", "1", "--json"]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})
+             for hash_seed in ("1", "2")]  # side by side: most of the time is imports
+    docs = [as_bytes(without_timings(json.loads(p.communicate()[0]))) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert docs[0] == docs[1]
+    assert b'"value": null' not in docs[0]  # every strategy gave a value to compare
 
 
 def test_a_point_over_its_timeout_fails_with_the_reason():

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from mitprof.cli import main
 from mitprof.export import COLUMNS
+from mitprof.spec import CircuitSpec, SweepSpec
 from mitprof.store import Reader, Store
 
 SPEC = """
@@ -68,8 +69,36 @@ def test_status_counts(swept):
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("clitest: 4 points: 4 done, 0 failed, 0 pending\n")
     assert "finished; last run" in res.stdout and "serial, 1 worker x 1 thread" in res.stdout
+    assert "points by version" not in res.stdout  # one version made them all
     doc = json.loads(run("status", swept / "out", "--json").stdout)
     assert (doc["done"], doc["failed"], doc["pending"], doc["state"]) == (4, 0, 0, "finished")
+
+
+def test_status_and_export_say_which_mitprof_version_made_each_point(tmp_path):
+    spec = SweepSpec(name="v", circuits=[CircuitSpec(family="ghz", qubits=[2, 3])],
+                     strategies=["rem"], shots=100, noise_levels=[0.01, 0.02], repeats=1,
+                     trials=0)
+    points = list(spec.points())
+    made_by = ["0.1.0", "0.1.0", "0.1.0", "0.2.0"]
+    with Store.open_writer(tmp_path) as st:
+        run_id = st.begin_run(spec.to_dict(), {}, "serial", 1, 1, len(spec))
+        st.plan(points)
+        for point, version in zip(points, made_by, strict=True):
+            record = {"environment": {"packages": {"mitprof": version}}}
+            results = [(label, 0.5, 0.1, 1.0, 0.01, json.dumps({"strategy": label}))
+                       for label in point.labels]
+            st.record(point.point_id, {"status": "done", "record": json.dumps(record),
+                                       "results": results}, run_id)
+        st.end_run(run_id, "finished")
+    versions = list(dict.fromkeys(made_by))
+    res = run("status", tmp_path)
+    line = ", ".join(f"mitprof {v}: {made_by.count(v)}" for v in versions)
+    assert f"\n  points by version: {line}\n" in res.stdout
+    doc = json.loads(run("status", tmp_path, "--json").stdout)
+    assert doc["versions"] == [{"mitprof": v, "points": made_by.count(v)} for v in versions]
+    table = csv.DictReader(io.StringIO(run("export", tmp_path).stdout))
+    assert {(r["point_id"], r["mitprof_version"]) for r in table} == {
+        (p.point_id, v) for p, v in zip(points, made_by, strict=True)}
 
 
 def test_dry_run_shows_what_would_run_and_writes_nothing(swept, tmp_path):

@@ -8,9 +8,11 @@ intervals of the statistics pass (summarised by the medians of their bounds).
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..store import mitprof_version
 from . import fmt
 from .analysis import (
     PHASES,
@@ -385,6 +387,11 @@ def environment(ds: Dataset) -> list[tuple[str, str]]:
         out.append(("Python", str(env["python"])))
     if pkgs:
         out.append(("Packages", ", ".join(f"{k} {v}" for k, v in pkgs.items() if v)))
+    versions = Counter(mitprof_version(p.doc) for p in ds.points if p.doc)
+    known = set(versions) - {None}
+    if known and (not pkgs or known != {pkgs.get("mitprof")}):  # not all the version above
+        out.append(("Points by mitprof version", ", ".join(
+            f"{v or 'not recorded'}: {n}" for v, n in versions.items())))
     if env.get("platform"):
         out.append(("Platform", str(env["platform"])))
     if env.get("cpu") or env.get("cpu_count"):
