@@ -164,6 +164,8 @@ class Technique:
     options: ClassVar[Mapping[str, str]] = {}
     corrects: ClassVar[frozenset[str]] = frozenset()
     composable: ClassVar[bool] = True  # may be combined with a technique of the other kind
+    # option strings the conformance test round-trips and runs (besides the defaults)
+    examples: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def from_options(cls, opts: Mapping[str, str]) -> Technique:

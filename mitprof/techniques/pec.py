@@ -59,6 +59,8 @@ class PEC(CircuitTechnique):
     }
     corrects = frozenset({"gate"})  # unbiased when the representation inverts the noise
 
+    examples = ("model=local,samples=20", "precision=0.5")
+
     @classmethod
     def from_options(cls, opts: Mapping[str, str]) -> PEC:
         samples, precision = opts.get("samples"), opts.get("precision")

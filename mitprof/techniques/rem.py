@@ -60,6 +60,8 @@ class REM(ReadoutTechnique):
     calibrations: ClassVar[tuple[str, ...]] = CALIBRATIONS
     what: ClassVar[str] = "REM calibration"
 
+    examples: ClassVar[tuple[str, ...]] = ("calibration=per_qubit", "calibration=full")
+
     @classmethod
     def from_options(cls, opts: Mapping[str, str]) -> REM:
         return cls(calibration=choice(opts.get("calibration"), cls.what, "tensored",
@@ -172,8 +174,9 @@ class TensoredREM(REM):
             "matrix, no resampling)")
     options = {"calibration": "tensored|per_qubit"}
     redraws = False
-    calibrations = ("tensored", "per_qubit")
+    calibrations: ClassVar[tuple[str, ...]] = ("tensored", "per_qubit")
     what = "rem_tensored calibration"
+    examples: ClassVar[tuple[str, ...]] = ("calibration=per_qubit",)
 
     def start(self) -> TensoredREMRun:
         return TensoredREMRun(self)

@@ -78,6 +78,9 @@ class ZNE(CircuitTechnique):
         "split": "equal|optimal (same total shots, N_i ~ |g_i| sigma_i)",
     }
 
+    examples = ("factory=linear,scale=1-3-5,fold=random", "factory=exp,scale=1-2-3",
+                "factory=poly,order=2,scale=1-2-3-4,shot_list=100-200-300-400")
+
     @classmethod
     def from_options(cls, opts: Mapping[str, str]) -> ZNE:
         shot_list = None

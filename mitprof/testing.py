@@ -1,0 +1,7 @@
+"""Conformance tests shipped with mitprof: run them on any technique or backend you
+register (`mitprof.techniques.register`, `mitprof.backends.register`)."""
+
+from .backends.testing import assert_backend_conforms
+from .techniques.testing import assert_technique_conforms
+
+__all__ = ["assert_backend_conforms", "assert_technique_conforms"]
