@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import CapacityError, MitprofError, SpecError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "profile": "engine",

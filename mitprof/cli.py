@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from . import __version__
 from .errors import MitprofError, shorten
 
 
@@ -97,7 +98,7 @@ def _hardware(value: str | None) -> str | dict[str, float] | None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mitprof")
+@click.version_option(version=__version__, prog_name="mitprof")
 def main() -> None:
     """Profile the cost of quantum error mitigation (ZNE, PEC, readout correction)."""
 

@@ -8,7 +8,6 @@ calibrate before they mitigate), and Mitiq's combination.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 from .backends import MAX_DENSITY_QUBITS, Backend, get_backend
 from .circuits import Workload, resolve
 from .errors import SpecError
-from .measure import PHASES, PhaseClock
+from .measure import PHASES, PhaseClock, now
 from .noise import Noise, NoiseModel
 from .result import ProfileResult, StrategyResult
 from .seeds import derive_seed
@@ -258,10 +257,10 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
     sigma0_2 = baseline_sigma2(workload, sampler.probabilities) if sampler else None
     sets = []
     for spec, row in zip(specs, rows, strict=True):
-        t0 = time.perf_counter()
+        t0 = now()
         ts = run_trials(spec, workload, noise, shots,
                         derive_seed(seed, spec.name, spec.options, "stats"), trials, executor)
-        row["stats_seconds"] = time.perf_counter() - t0
+        row["stats_seconds"] = now() - t0
         sets.append(ts)
     base_vals, base_n = sets[0].ok, rows[0]["total_shots"]
     base_model = stats.ErrorModel.from_trials(base_vals, ideal, base_n)
@@ -324,8 +323,10 @@ def environment() -> dict[str, Any]:
     import platform
     from importlib.metadata import version
 
-    pkgs: dict[str, str | None] = {}
-    for p in ("mitprof", "mitiq", "qiskit", "qiskit-aer", "cirq-core", "numpy"):
+    from . import __version__
+
+    pkgs: dict[str, str | None] = {"mitprof": __version__}
+    for p in ("mitiq", "qiskit", "qiskit-aer", "cirq-core", "stim", "numpy", "scipy"):
         try:
             pkgs[p] = version(p)
         except Exception:

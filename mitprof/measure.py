@@ -14,6 +14,12 @@ T = TypeVar("T")
 PHASES = ("construct", "compile", "execute", "combine")
 
 
+def now() -> float:
+    """Seconds on the performance clock: every duration mitprof reports is a difference
+    of two readings of this one clock."""
+    return time.perf_counter()
+
+
 class PhaseClock:
     """Accumulates wall-clock seconds per named phase."""
 
@@ -22,11 +28,11 @@ class PhaseClock:
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
+        t0 = now()
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            self.seconds[name] = self.seconds.get(name, 0.0) + now() - t0
 
     def add(self, name: str, seconds: float) -> None:
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
@@ -43,9 +49,9 @@ def median_time(fn: Callable[[], T], repeats: int = 5, warmup: int = 1) -> tuple
         result = fn()
     times = []
     for _ in range(max(1, repeats)):
-        t0 = time.perf_counter()
+        t0 = now()
         result = fn()
-        times.append(time.perf_counter() - t0)
+        times.append(now() - t0)
     q1, med, q3 = np.percentile(times, [25, 50, 75])
     return result, float(med), float(q3 - q1)
 

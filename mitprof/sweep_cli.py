@@ -77,6 +77,12 @@ def _run(spec_source: Any, out: str, workers: int | None, executor: str,
         click.echo(f"\ninterrupted: {where}; run the same command again to resume", err=True)
         sys.exit(130)
     click.echo(str(summary))
+    with Reader(out_dir) as reader:  # a resume after an upgrade: say what came from where
+        versions = [(v, n) for v, n in reader.versions() if v is not None]
+    if len(versions) > 1:
+        click.echo("note: this store mixes mitprof versions: " + ", ".join(
+            f"{v}: {n} points" for v, n in versions) + " (`mitprof status` lists them; "
+            "`export` has a mitprof_version column)", err=True)
     return summary
 
 

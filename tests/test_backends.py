@@ -10,6 +10,7 @@ from mitprof.circuits import resolve
 from mitprof.engine import noisy_value_exact
 from mitprof.errors import CapacityError, SpecError
 from mitprof.families import FAMILIES
+from mitprof.lowering import is_clifford
 from mitprof.noise import Noise
 from mitprof.trials import ExactSampler
 
@@ -68,3 +69,20 @@ def test_density_matrix_limit_says_how_much_memory():
 def test_unknown_backend_lists_valid_ones():
     with pytest.raises(SpecError, match="aer, cirq"):
         get_backend("qpu")
+
+
+@pytest.mark.parametrize("family", [f for f, spec in SMALL.items()
+                                    if is_clifford(resolve(spec).circuit)])
+def test_stim_samples_agree_with_the_exact_noisy_value(family):
+    """Every Clifford family: Stim's sampled value matches Aer's exact noisy value."""
+    w = resolve(SMALL[family])
+    noise = Noise.from_level(0.03)
+    stim, shots = get_backend("stim"), 20000
+    for g in w.observable.groups:
+        circuit = g.measure_in(w.circuit)
+        probs = AerBackend().probabilities(circuit, w.n_qubits, noise)
+        mean = g.expectation_from_probabilities(probs)
+        var = g.variance_from_probabilities(probs)
+        bits = stim.run(stim.compile([circuit], w.n_qubits, noise), [shots], 5).bits[0]
+        # 99.9% two-sided interval of a mean of `shots` draws, seeded
+        assert abs(g.expectation(bits) - mean) <= 3.29 * np.sqrt(var / shots) + 1e-12

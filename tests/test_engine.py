@@ -110,3 +110,24 @@ def test_pec_shots_per_sample_optimum_follows_the_per_circuit_cost():
     free = profile("bell.qasm", hardware="ibm_eagle", **kwargs)
     assert costly["pec"].pec_shots_per_sample_optimal["shots_per_sample"] > 1
     assert free["pec"].pec_shots_per_sample_optimal["shots_per_sample"] == 1
+
+
+def test_every_interval_can_be_recomputed_from_the_stored_trials(result):
+    """The result keeps each trial's raw estimate: the stored intervals follow from them."""
+    import json
+
+    from mitprof import stats
+    from mitprof.seeds import derive_seed
+
+    stored = json.loads(json.dumps(result.to_dict()))  # what the store keeps
+    rows = stored["results"]
+    base = [v for v in rows[0]["trial_values"] if v is not None]
+    for row in rows:
+        vals = [v for v in row["trial_values"] if v is not None]
+        assert len(row["trial_values"]) == 30 and len(vals) == row["trials"]
+        seed = derive_seed(stored["seed"], row["strategy"], "bootstrap")
+        vm = stats.variance_multiplier(vals, row["total_shots"], base,
+                                       rows[0]["total_shots"], seed)
+        assert vm.to_dict() == row["variance_multiplier"]
+        bias = stats.mean_interval(vals, seed, shift=stored["ideal_value"])
+        assert bias.to_dict() == row["bias"]

@@ -346,3 +346,29 @@ def test_help_lists_the_sweep_commands_and_stays_light():
 def test_the_readme_documents_the_demo():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "pip install -e . && mitprof demo\n" in readme
+
+
+def test_a_resume_after_an_upgrade_says_which_points_came_from_which_version(tmp_path):
+    import mitprof
+    from mitprof.spec import load_spec
+
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text('[sweep]\nname = "up"\nshots = 100\nrepeats = 1\ntrials = 0\n'
+                         'noise_levels = [0.01, 0.02]\n[[circuits]]\nfamily = "ghz"\n'
+                         'qubits = [2]\n[[strategies]]\nname = "rem"\n')
+    spec = load_spec(spec_file)
+    old = next(iter(spec.points()))
+    with Store.open_writer(tmp_path / "out") as st:  # one point made by an older mitprof
+        run_id = st.begin_run(spec.to_dict(), {}, "serial", 1, 1, len(spec))
+        st.plan(spec.points())
+        record = {"environment": {"packages": {"mitprof": "0.0.1"}}}
+        results = [(label, 0.5, 0.1, 1.0, 0.01, json.dumps({"strategy": label}))
+                   for label in old.labels]
+        st.record(old.point_id, {"status": "done", "record": json.dumps(record),
+                                 "results": results}, run_id)
+        st.end_run(run_id, "finished")
+    res = run("run", spec_file, "--out", tmp_path / "out", "--executor", "serial")
+    assert res.exit_code == 0, res.output
+    assert "ran 1 in" in res.stdout
+    assert (f"note: this store mixes mitprof versions: 0.0.1: 1 points, "
+            f"{mitprof.__version__}: 1 points") in res.stderr
