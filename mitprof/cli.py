@@ -128,12 +128,15 @@ def main() -> None:
 @click.option("--target-error", type=float, help="Report total shots needed to reach this RMSE.")
 @click.option("--budget", "budgets", multiple=True, type=int,
               help="Repeatable: report RMSE at this total shot budget.")
+@click.option("--force", is_flag=True,
+              help="Run the statistics pass even for strategies predicted to cost more than "
+                   "1e6 times the unmitigated shots at equal precision.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
 @user_errors
 def profile(circuit: str, observable: str | None, backend: str, noise: float, p1: float | None,
             readout: str | None, strategies: tuple[str, ...], shots: int, seed: int,
             repeats: int, trials: int, hardware: str | None, target_error: float | None,
-            budgets: tuple[int, ...], as_json: bool) -> None:
+            budgets: tuple[int, ...], force: bool, as_json: bool) -> None:
     """Profile mitigation strategies on one CIRCUIT.
 
     CIRCUIT is a family spec (ghz:n=4, mirror:n=4,depth=8,seed=3, rb:n=1,depth=10,
@@ -146,7 +149,9 @@ def profile(circuit: str, observable: str | None, backend: str, noise: float, p1
                          strategies=list(strategies) or list(DEFAULT_STRATEGIES), shots=shots,
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
                          trials=trials, hardware=_hardware(hardware), target_error=target_error,
-                         budgets=list(budgets))
+                         budgets=list(budgets), force=force)
+    for warning in result.warnings:
+        click.echo(f"warning: {shorten(warning)}", err=True)
     for problem in result.errors:
         click.echo(f"error: {shorten(problem)}", err=True)
     if as_json:

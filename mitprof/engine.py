@@ -26,6 +26,10 @@ from .techniques import Estimate, Job, StrategySpec, parse_strategies
 DEFAULT_STRATEGIES = ("zne", "pec", "rem")
 # 100 trials: a variance ratio to about +-40% (95%), a bias to 0.4 sigma of one estimate
 DEFAULT_TRIALS = 100
+# A strategy whose equal-precision multiplier is predicted above this (PEC: gamma^2) needs
+# more than a million times the unmitigated shots for the same precision: its statistics
+# pass (trials x samples x circuits) is skipped unless forced, with a warning.
+COST_LIMIT = 1e6
 
 
 @dataclass
@@ -131,6 +135,7 @@ def profile(
     hardware: Any = None,
     target_error: float | None = None,
     budgets: Sequence[int] = (),
+    force: bool = False,
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
@@ -142,6 +147,8 @@ def profile(
     multipliers, biases and their bootstrap intervals; 0 skips them. `hardware`
     (a preset name or parameters) projects QPU time; `target_error` asks for the
     shots each strategy needs to reach that RMSE; `budgets` adds RMSE at those totals.
+    A strategy predicted to cost more than COST_LIMIT times the unmitigated shots at equal
+    precision gets a warning and no statistics pass, unless `force`.
     """
     if not isinstance(shots, int) or isinstance(shots, bool) or shots <= 0:
         raise SpecError(f"shots must be a positive integer, got {shots!r}")
@@ -180,12 +187,22 @@ def profile(
                 raise SpecError(f"{s.label} needs exact output distributions "
                                 f"(density matrix, at most {MAX_DENSITY_QUBITS} qubits)")
 
-    rows = [_timed(spec, workload, nz, be, shots, derive_seed(seed, spec.name, spec.options),
-                   repeats) for spec in specs]
+    checks = [preflight(spec, workload, nz) for spec in specs]
+    skip = [not force and c[0] is not None and c[0] > COST_LIMIT for c in checks]
+    rows = []
+    for spec, (cost, warns), skipped in zip(specs, checks, skip, strict=True):
+        if skipped:
+            warns = [*warns, f"predicted equal-precision multiplier {cost:.3g} exceeds "
+                             f"{COST_LIMIT:.0e}: statistics pass skipped (force=True or --force "
+                             "to run it)"]
+        row = _timed(spec, workload, nz, be, shots, derive_seed(seed, spec.name, spec.options),
+                     repeats)
+        row["predicted_multiplier"], row["warnings"] = cost, warns
+        rows.append(row)
     if trials:
         executor = sampler or simulator_executor(be, nz, workload.n_qubits)
         _statistics(rows, specs, workload, nz, executor, sampler, shots, seed, trials,
-                    ref.value, target_error, budgets)
+                    ref.value, target_error, budgets, skip)
     if hw is not None:
         _hardware(rows, hw, workload, ref.seconds, target_error)
 
@@ -212,6 +229,20 @@ def profile(
         simulation_method=method,
         hardware=hw.to_dict() if hw else None, environment=environment(),
     )
+
+
+def preflight(spec: StrategySpec, workload: Workload, noise: NoiseModel
+              ) -> tuple[float | None, list[str]]:
+    """Before anything runs: a cheap predicted multiplier (None where there is no cheap one)
+    and the configuration's warnings."""
+    strategy = spec.strategy
+    groups = workload.observable.groups
+    logicals = [g.rotate(workload.circuit) for g in groups]
+    parts = [strategy.circuit.cost_estimate(logicals, noise),
+             strategy.readout.cost_estimate(groups, noise)]
+    known = [x for x in parts if x is not None]
+    cost = float(np.prod(known)) if known else None
+    return cost, strategy.circuit.warnings(noise)
 
 
 # (strategy configuration, backend) pairs already warmed up in this process
@@ -247,7 +278,8 @@ def _timed(spec: StrategySpec, workload: Workload, noise: NoiseModel, be: Backen
 
 def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload: Workload,
                 noise: NoiseModel, executor: Any, sampler: Any, shots: int, seed: int, trials: int,
-                ideal: float, target_error: float | None, budgets: Sequence[int]) -> None:
+                ideal: float, target_error: float | None, budgets: Sequence[int],
+                skip: Sequence[bool] = ()) -> None:
     """The statistics pass: trials (from exact distributions where they exist, else
     re-simulated), intervals, and theory (which needs exact distributions)."""
     from . import stats
@@ -255,20 +287,43 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
     from .trials import run_trials
 
     sigma0_2 = baseline_sigma2(workload, sampler.probabilities) if sampler else None
-    sets = []
-    for spec, row in zip(specs, rows, strict=True):
+    from scipy.stats import binomtest
+
+    from .techniques.base import approximate
+
+    sets: list[Any] = []  # TrialSet, or None where skipped
+    bound = float(sum(abs(c) for c, _ in workload.observable.terms))  # |<O>| <= sum |c_k|
+    for k, (spec, row) in enumerate(zip(specs, rows, strict=True)):
+        if k < len(skip) and skip[k]:
+            sets.append(None)
+            continue
         t0 = now()
         ts = run_trials(spec, workload, noise, shots,
                         derive_seed(seed, spec.name, spec.options, "stats"), trials, executor)
         row["stats_seconds"] = now() - t0
         sets.append(ts)
+    assert sets[0] is not None  # the baseline is never skipped (its cost is 1)
     base_vals, base_n = sets[0].ok, rows[0]["total_shots"]
     base_model = stats.ErrorModel.from_trials(base_vals, ideal, base_n)
     for k, (row, ts) in enumerate(zip(rows, sets, strict=True)):
+        if ts is None:
+            row["statistics_error"] = ("skipped: predicted equal-precision multiplier "
+                                       f"{row['predicted_multiplier']:.3g} exceeds {COST_LIMIT:.0e}"
+                                       " (force=True or --force to run it)")
+            continue
         vals, n = ts.ok, row["total_shots"]
         s = derive_seed(seed, row["strategy"], "bootstrap")
         row["trials"] = int(len(vals))
-        row["failed_trials"] = int(len(ts.values) - len(vals))
+        failed = int(len(ts.values) - len(vals))
+        row["failed_trials"] = failed
+        # a failure rate is part of the cost: exact (Clopper-Pearson) 95% interval
+        ci = binomtest(failed, len(ts.values)).proportion_ci(0.95, method="exact")
+        row["failure_rate"] = {"estimate": failed / len(ts.values), "ci_low": float(ci.low),
+                               "ci_high": float(ci.high)}
+        row["multiplier_conditional_on_success"] = failed > 0
+        # estimates no state can have: |estimate| above sum_k |c_k| of the observable
+        row["out_of_bounds_trials"] = int(np.sum(np.abs(vals) > bound * (1 + 1e-9)))
+        row["observable_bound"] = bound
         # every trial's raw estimate (null where it failed): intervals recomputable from the store
         row["trial_values"] = [float(v) if np.isfinite(v) else None for v in ts.values]
         if len(vals) < 2:
@@ -284,12 +339,16 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         else:
             pred = predict(row["_run"].estimate, ts.estimates, workload, noise,
                            sampler.probabilities, sigma0_2)
+        if failed and pred.multiplier is not None:
+            pred = approximate(pred, f"M is measured on the {len(vals)} of {len(ts.values)} "
+                                     "trials whose fit succeeded (conditional on success), the "
+                                     "theory linearises the fit at the exact values")
         row["theory_multiplier"] = pred.multiplier
         row["theory_reason"] = pred.reason
         if pred.optimal_split is not None:
             row["theory_multiplier_optimal_split"] = pred.optimal_split
         row["theory_details"] = pred.extra
-        row["theory_bound"] = pred.bound
+        row["theory_bound"] = pred.label
         row["consistent"] = pred.consistent_with(vm.ci_low, vm.ci_high)
         row["floor"] = pred.floor
         row["floor_violated"] = pred.floor is not None and vm.ci_high < pred.floor

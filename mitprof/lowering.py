@@ -164,11 +164,23 @@ def from_qiskit(qc: qiskit.QuantumCircuit, name: str = "circuit") -> cirq.Circui
         raise SpecError(f"{name}: cannot lower to the canonical gate set: {exc}") from None
     qubits = cirq.LineQubit.range(low.num_qubits)
     ops = []
+    measured: set[int] = set()  # qubits measured so far: any later gate on them is refused
     for inst in low.data:
         op_name = inst.operation.name
-        qs = [qubits[low.find_bit(q).index] for q in inst.qubits]
-        if op_name in ("measure", "barrier"):
-            continue  # the observable decides what is measured
+        idx = [low.find_bit(q).index for q in inst.qubits]
+        qs = [qubits[i] for i in idx]
+        if op_name == "barrier":
+            continue  # a scheduling hint only: no optimisation runs, nothing moves across it
+        if op_name == "measure":
+            # terminal measurements are dropped: the observable decides what is measured
+            measured.update(idx)
+            continue
+        after = sorted(measured.intersection(idx))
+        if after:
+            raise SpecError(
+                f"{name}: mid-circuit measurement: qubit {after[0]} is measured and then "
+                f"acted on by '{op_name}'; only terminal measurements are supported (the "
+                "observable decides what is measured)")
         params = [float(p) for p in inst.operation.params]
         gate = {
             "id": cirq.I, "h": cirq.H, "x": cirq.X, "y": cirq.Y, "z": cirq.Z, "s": cirq.S,

@@ -40,7 +40,9 @@ class StrategyResult:
     theory_multiplier: float | None = None
     theory_multiplier_optimal_split: float | None = None
     theory_reason: str | None = None
-    theory_bound: str | None = None  # "approximate": the formula leaves out a step (reason)
+    # what the theory value is: "exact", "approximate" (first order, Monte Carlo or finite
+    # draws: theory_reason says which), "upper" or "lower" (a one-sided bound)
+    theory_bound: str | None = None
     theory_details: dict[str, Any] = field(default_factory=dict)
     consistent: bool | None = None  # theory inside the measured interval
     floor: float | None = None  # unbiased-estimator floor, where it applies
@@ -53,13 +55,20 @@ class StrategyResult:
     projected_qpu_seconds: float | None = None
     qpu_vs_classical: float | None = None
     pec_shots_per_sample_optimal: dict[str, float] | None = None
+    # failed estimates (ZNE fits): rate with its exact 95% interval; M is then conditional
+    failure_rate: dict[str, float] | None = None
+    multiplier_conditional_on_success: bool | None = None
+    out_of_bounds_trials: int | None = None  # trials with |estimate| > observable_bound
+    observable_bound: float | None = None  # sum of |coefficients| of the observable
+    predicted_multiplier: float | None = None  # cheap prediction before running (preflight)
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self, unmitigated_error: float | None = None) -> str:
         """One readable line: circuits, multiplier with interval and theory, error, pay-off."""
         parts = [f"{self.strategy}: {self.n_circuits} circuit{'s' * (self.n_circuits != 1)}"]
         vm = self.variance_multiplier
         if vm:
-            le = "~" if self.theory_bound == "approximate" else ""
+            le = {"approximate": "~", "upper": "<=", "lower": ">="}.get(self.theory_bound or "", "")
             theory = ("" if self.theory_multiplier is None
                       else f" (theory {le}{_num(self.theory_multiplier)})")
             parts.append(f"M = {_num(vm['estimate'])} ({_num(vm['ci_low'])}-"
@@ -109,6 +118,11 @@ class ProfileResult:
         return [f"{r.strategy}: measured multiplier {r.variance_multiplier} below the "
                 f"unbiased floor {r.floor:.4g}" for r in self.results if r.floor_violated]
 
+    @property
+    def warnings(self) -> list[str]:
+        """Configurations that ran but may not mean what was asked, and skipped passes."""
+        return [f"{r.strategy}: {w}" for r in self.results for w in r.warnings]
+
     def __getitem__(self, label: str) -> StrategyResult:
         for r in self.results:
             if r.strategy == label or r.name == label:
@@ -119,6 +133,7 @@ class ProfileResult:
         d = _clean(asdict(self))
         d["results"] = [r.to_dict() for r in self.results]
         d["errors"] = self.errors
+        d["warnings"] = self.warnings
         return d
 
     def table(self) -> str:

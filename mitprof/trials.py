@@ -10,6 +10,7 @@ A test compares the two.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,19 +26,46 @@ from .techniques import Estimate, Job, StrategySpec
 Executor = Callable[[list[Job], np.random.Generator], list[np.ndarray]]
 
 
-class ExactSampler:
-    """Exact output distributions of measured canonical circuits, cached by content."""
+# The sampler's cache of exact distributions is bounded: least recently used entries go
+# first once the entries' estimated size passes this (a distribution's bytes plus ~0.5 kB
+# per operation of its key circuit). PEC draws a new circuit per sample, so an unbounded
+# cache grows with trials x samples.
+CACHE_BYTES = 256 * 2**20
+BYTES_PER_OPERATION = 512
 
-    def __init__(self, backend: Backend, noise: NoiseModel, n_qubits: int) -> None:
+
+class ExactSampler:
+    """Exact output distributions of measured canonical circuits, cached by content (an LRU
+    cache of at most `max_bytes`, estimated; a distribution evicted is simulated again when
+    needed, with the same result)."""
+
+    def __init__(self, backend: Backend, noise: NoiseModel, n_qubits: int,
+                 max_bytes: int = CACHE_BYTES) -> None:
         self.backend, self.noise, self.n_qubits = backend, noise, n_qubits
-        self._cache: dict[cirq.FrozenCircuit, np.ndarray] = {}
+        self.max_bytes = max_bytes
+        self._cache: OrderedDict[cirq.FrozenCircuit, np.ndarray] = OrderedDict()
+        self._sizes: dict[cirq.FrozenCircuit, int] = {}
+        self.cache_bytes = 0
+        self.simulated = 0  # distributions computed, evicted ones recomputed included
+
+    def _store(self, key: cirq.FrozenCircuit, probs: np.ndarray) -> None:
+        size = int(probs.nbytes) + BYTES_PER_OPERATION * sum(1 for _ in key.all_operations())
+        self._cache[key] = probs
+        self._sizes[key] = size
+        self.cache_bytes += size
+        self.simulated += 1
+        while self.cache_bytes > self.max_bytes and len(self._cache) > 1:
+            old, _ = self._cache.popitem(last=False)
+            self.cache_bytes -= self._sizes.pop(old)
 
     def probabilities(self, circuit: cirq.Circuit) -> np.ndarray:
         key = cirq.FrozenCircuit(circuit)
         probs = self._cache.get(key)
         if probs is None:
             probs = self.backend.probabilities_many([circuit], self.n_qubits, self.noise)[0]
-            self._cache[key] = probs
+            self._store(key, probs)
+        else:
+            self._cache.move_to_end(key)
         return probs
 
     @property
@@ -60,7 +88,7 @@ class ExactSampler:
             many = self.backend.probabilities_many([keys[k] for k in new], self.n_qubits,
                                                    self.noise)
             for k, p in zip(new, many, strict=True):
-                self._cache[k] = p
+                self._store(k, p)
 
     def __call__(self, jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
         self.prefetch([j.circuit for j in jobs])

@@ -35,6 +35,11 @@ class NoiseModel(Protocol):
         ...
 
     @property
+    def idle_noise(self) -> bool:
+        """Whether a qubit idle for a layer gets noise (fold=identity scales noise only then)."""
+        ...
+
+    @property
     def readout(self) -> tuple[float, float]:
         """(p01, p10): P(read 1 | 0) and P(read 0 | 1), the same on every qubit."""
         ...

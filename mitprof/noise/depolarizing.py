@@ -76,6 +76,10 @@ class Noise:
         return d
 
     @property
+    def idle_noise(self) -> bool:
+        return False  # gate-only noise: idle qubits (and identity layers' spectators) are exact
+
+    @property
     def readout(self) -> tuple[float, float]:
         return (self.p01, self.p10)
 

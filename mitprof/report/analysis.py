@@ -150,15 +150,17 @@ def reference_points(ds: Dataset, max_panels: int = MAX_PANELS) -> list[PointRec
 # "upper" (older stores): only bounds M from above; "approximate": the formula leaves out
 # a step of the method (its `theory_reason` says which).
 THEORY_KINDS = {"upper": ("\u2264 ", "upper bound", "v"),
+                "lower": ("\u2265 ", "lower bound", "^"),
                 "approximate": ("\u2248 ", "approximate", "D")}
 
 
 def theory_kind(r: Mapping[str, Any] | None) -> str | None:
-    """None for an exact closed form, else a key of THEORY_KINDS."""
+    """None for an exact value ("exact", or no label in older stores), else a key of
+    THEORY_KINDS."""
     bound = None if r is None else r.get("theory_bound")
-    if not bound:
+    if not bound or bound == "exact":
         return None
-    return "upper" if bound == "upper" else "approximate"
+    return bound if bound in ("upper", "lower") else "approximate"
 
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -69,15 +69,28 @@ class Prediction:
     reason: str | None = None  # why multiplier is None, or what it assumes
     optimal_split: float | None = None  # ZNE: multiplier with shots split ~ |g_i| sigma_i
     floor: float | None = None  # quantum-Fisher floor for unbiased estimators, where it applies
-    # "approximate": the formula leaves out a step of the method (Mitiq's projection of
-    # the corrected distribution onto probabilities, active near the simplex edge)
+    # None: exact (the estimator's variance, no approximation). "approximate": a first-order
+    # (delta-method) formula, or a Monte Carlo / finite-draw estimate (the reason says which
+    # and how precise); "upper" / "lower": a one-sided bound.
     bound: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def consistent_with(self, ci_low: float, ci_high: float) -> bool | None:
+        """Inside the measured interval; for a one-sided bound, on its side of it."""
         if self.multiplier is None:
             return None
+        if self.bound == "upper":
+            return ci_low <= self.multiplier
+        if self.bound == "lower":
+            return self.multiplier <= ci_high
         return ci_low <= self.multiplier <= ci_high
+
+    @property
+    def label(self) -> str | None:
+        """'exact', 'approximate', 'upper' or 'lower' (None: no theory value)."""
+        if self.multiplier is None:
+            return None
+        return self.bound or "exact"
 
 
 @dataclass(frozen=True)
@@ -187,6 +200,11 @@ class CircuitRun:
     adaptive = False  # needs more than one construct -> execute -> combine round
     optimal_split = False  # its theory has an optimal shot split (ZNE)
     theory_note: str | None = None  # what its theory value assumes, where it assumes something
+    # each estimate draws its circuits at random (random folding): the theory adds the
+    # variance over draws (law of total variance, `with_draw_variance`)
+    random_construction = False
+    # the estimate is linear in the executed values (c_i exact), not a delta-method linearisation
+    linear_exact = True
 
     def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
                   noise: NoiseModel) -> list[list[cirq.Circuit]]:
@@ -207,6 +225,10 @@ class CircuitRun:
     def coefficients(self, totals: Sequence[float]) -> np.ndarray:
         """dE0/dE_i: the estimate's sensitivity to each executed value (linear theory)."""
         raise NotDerived("no linear theory for this technique")
+
+    def exact_estimate(self, totals: Sequence[float]) -> float:
+        """The estimate this run's circuits give without shot noise (from exact values)."""
+        return float(np.dot(self.coefficients(totals), totals))
 
     def details(self, shots: int) -> dict[str, Any]:
         return {}
@@ -233,8 +255,24 @@ class CircuitTechnique(Technique):
 
     def predict(self, est: Estimate, ctx: PredictionContext) -> Prediction:
         """Theory for this technique with the estimate's readout. By default the linear
-        formula: the readout technique's variance model weighted by `coefficients`."""
-        return est.strategy.readout.predict_linear(est, ctx)
+        formula: the readout technique's variance model weighted by `coefficients`; where
+        each estimate draws its circuits at random, plus the variance over draws."""
+        pred = est.strategy.readout.predict_linear(est, ctx)
+        if not est.circuit.linear_exact and pred.multiplier is not None:
+            pred = approximate(pred, "delta method: the fit is linearised at the exact values "
+                                     "(first order in shot noise)")
+        if est.circuit.random_construction and pred.multiplier is not None:
+            pred = with_draw_variance(pred, est, ctx)
+        return pred
+
+    def warnings(self, noise: NoiseModel) -> list[str]:
+        """Configurations that run but may not mean what the user expects."""
+        return []
+
+    def cost_estimate(self, logicals: list[cirq.Circuit], noise: NoiseModel) -> float | None:
+        """A cheap prediction of the equal-precision multiplier before anything runs (None:
+        no cheap one), to refuse hopeless configurations up front."""
+        return None
 
     def hardware_extras(self, est: Estimate, row: Mapping[str, Any],
                         base: Mapping[str, Any], hw: Any, target_error: float | None
@@ -263,3 +301,76 @@ class ReadoutTechnique(Technique):
     def predict_linear(self, est: Estimate, ctx: PredictionContext) -> Prediction:
         """Theory of an estimate linear in its executed values (est.circuit.coefficients)."""
         raise NotDerived(f"{self.name}: readout theory not derived")
+
+    def exact_values(self, est: Estimate, ctx: PredictionContext) -> list[float]:
+        """Each executed circuit's value as this readout reports it without shot or
+        calibration noise."""
+        return [g.expectation_from_probabilities(ctx.probs(g.measure_in(c)))
+                for c, g, _ in est.execs]
+
+    def cost_estimate(self, groups: Sequence[MeasurementGroup], noise: NoiseModel
+                      ) -> float | None:
+        """A cheap prediction of this readout's variance factor (None: none)."""
+        return None
+
+
+def approximate(pred: Prediction, why: str) -> Prediction:
+    """The same value labelled approximate, with `why` added to its reason."""
+    reason = "; ".join(x for x in (why, pred.reason) if x)
+    bound = pred.bound if pred.bound in ("upper", "lower") else "approximate"
+    return replace(pred, bound=bound, reason=reason)
+
+
+# draws whose shot variance is averaged (each needs a readout prediction of its own)
+SHOT_VARIANCE_DRAWS = 25
+
+
+def with_draw_variance(pred: Prediction, est: Estimate, ctx: PredictionContext) -> Prediction:
+    """Law of total variance over random circuit draws (random folding): Var(E0) =
+    E_draw[shot variance | draw] + Var_draw[E0 exact | draw]. The second term comes from the
+    exact values of every draw of the statistics pass, the first is averaged over up to
+    SHOT_VARIANCE_DRAWS of them; both are estimated from finitely many draws."""
+    draws = [t for t in ctx.trials if type(t.circuit) is type(est.circuit) and t.execs]
+    if len(draws) < 2:
+        return approximate(pred, "the variance over random circuit draws is left out (no "
+                                 "statistics-pass draws to estimate it from): a lower value")
+    readout = est.strategy.readout
+    exact = []
+    for t in draws:
+        vals = readout.exact_values(t, ctx)
+        totals = [float(sum(col)) for col in zip(*t.by_group(vals), strict=True)]
+        try:
+            exact.append(t.circuit.exact_estimate(totals))
+        except NotDerived:
+            continue
+    exact_arr = np.asarray([x for x in exact if np.isfinite(x)])
+    if exact_arr.size < 2:
+        return approximate(pred, "the variance over random circuit draws is left out (the "
+                                 "exact estimates of the draws are not defined)")
+    var_draw = float(np.var(exact_arr, ddof=1))
+    k = exact_arr.size
+    # standard error of a sample variance: sqrt((m4 - s^4 (k-3)/(k-1)) / k)
+    m4 = float(np.mean((exact_arr - exact_arr.mean()) ** 4))
+    se = float(np.sqrt(max(m4 - var_draw**2 * (k - 3) / (k - 1), 0.0) / k))
+    shot_mults = []
+    for t in draws[:SHOT_VARIANCE_DRAWS]:
+        p = readout.predict_linear(t, ctx)
+        if p.multiplier is not None:
+            shot_mults.append(p.multiplier * ctx.sigma0_2 / t.total_shots)
+    shot_var = float(np.mean(shot_mults)) if shot_mults else (
+        (pred.multiplier or 0.0) * ctx.sigma0_2 / est.total_shots)
+    n = est.total_shots
+    draw_part = n * var_draw / ctx.sigma0_2
+    mult = n * shot_var / ctx.sigma0_2 + draw_part
+    optimal = None if pred.optimal_split is None else pred.optimal_split + draw_part
+    why = (f"law of total variance over random circuit draws: the variance over draws of the "
+           f"exact estimate from {k} draws of the statistics pass (its part of M "
+           f"{draw_part:.4g} +- {n * se / ctx.sigma0_2:.2g}), the shot variance averaged over "
+           f"{max(1, len(shot_mults))} draws")
+    extra = dict(pred.extra)
+    extra.update({"draw_variance_multiplier": draw_part,
+                  "draw_variance_multiplier_se": n * se / ctx.sigma0_2, "draws": k,
+                  "shot_variance_multiplier": n * shot_var / ctx.sigma0_2,
+                  "timed_draw_multiplier": pred.multiplier})
+    out = replace(pred, multiplier=float(mult), optimal_split=optimal, extra=extra)
+    return approximate(out, why)

@@ -81,6 +81,18 @@ class PEC(CircuitTechnique):
     def start(self) -> PECRun:
         return PECRun(self)
 
+    def cost_estimate(self, logicals: list[cirq.Circuit], noise: NoiseModel) -> float | None:
+        """gamma^2 summed over groups: the equal-precision multiplier's leading factor
+        (THEORY: (gamma^2 - mu^2) / (1 - <O>_noisy^2) at one shot per sample), from the
+        representations' norms (one representation per distinct operation)."""
+        total = 0.0
+        for c in logicals:
+            reps, _ = self.representations(c, noise, _SHARED_REPRESENTATIONS)
+            norms = {next(iter(r.ideal.all_operations())): float(r.norm) for r in reps}
+            log_g = sum(np.log(norms.get(op.untagged, 1.0)) for op in c.all_operations())
+            total += float(np.exp(2 * log_g)) if 2 * log_g < 700 else float("inf")
+        return total
+
     def n_samples(self, gamma: float) -> int:
         if self.samples:
             return self.samples
@@ -204,9 +216,11 @@ class PEC(CircuitTechnique):
         if ctx.workload.n_qubits == 1 and exact_model and noise.readout == (0.0, 0.0):
             ops = list(est.logicals[0].all_operations())
             floor = theory.unbiased_floor(noise.gate_depolarizing(ops[0]), len(ops))
+        n_drawn = sum(len(t.execs) for t in pool)
         return Prediction(float(mult),
-                          "E_q averages estimated over every sampled circuit of every trial",
-                          floor=floor,
+                          f"E_q averages estimated over the {n_drawn} sampled circuits of "
+                          "every trial (a finite-draw estimate of the quasi-probability "
+                          "averages)", bound="approximate", floor=floor,
                           extra={"gamma": float(np.prod(gammas)),
                                  "gamma_squared": float(np.prod(gammas)) ** 2, "groups": parts})
 

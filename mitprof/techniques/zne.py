@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 FACTORIES = ("richardson", "linear", "poly", "exp", "polyexp", "adaexp")
 FOLDS = ("global", "random", "identity")
+LINEAR_FACTORIES = ("richardson", "linear", "poly")  # E0 = sum_i g_i E_i exactly
 
 
 def extrapolate(factory: str, scales: Sequence[float], totals: Sequence[float],
@@ -132,6 +133,22 @@ class ZNE(CircuitTechnique):
     def start(self) -> ZNERun:
         return ZNERun(self)
 
+    def warnings(self, noise: NoiseModel) -> list[str]:
+        if self.fold == "identity" and not getattr(noise, "idle_noise", True):
+            return ["fold=identity inserts identity layers, and this noise model puts no noise "
+                    "on idle qubits: only the identity gates' own (1-qubit) noise is scaled, "
+                    "2-qubit noise is not; see details.effective_noise_scale"]
+        return []
+
+    def cost_estimate(self, logicals: list[cirq.Circuit], noise: NoiseModel) -> float | None:
+        """m * sum_i g_i^2 (THEORY, equal sigma_i) for linear fits; None otherwise."""
+        if self.factory not in LINEAR_FACTORIES or self.adaptive:
+            return None
+        g = (theory.richardson_coefficients(list(self.scales)) if self.factory == "richardson"
+             else theory.polyfit_coefficients(list(self.scales),
+                                              1 if self.factory == "linear" else self.order))
+        return float(len(g) * np.sum(np.square(g)))
+
     def needs_prepare(self) -> bool:
         return self.split == "optimal"
 
@@ -149,12 +166,22 @@ class ZNE(CircuitTechnique):
         return {"shot_list": "-".join(str(n) for n in shot_list)}
 
 
+def error_events(circuit: cirq.Circuit, noise: NoiseModel) -> float:
+    """Expected number of error events: the sum over noisy operations of their
+    depolarizing probabilities (what a noise scale factor is meant to multiply)."""
+    return float(sum(noise.gate_depolarizing(op) for op in circuit.all_operations()))
+
+
 class ZNERun(CircuitRun):
     optimal_split = True
 
     def __init__(self, zne: ZNE) -> None:
         self.zne = zne
         self.adaptive = zne.adaptive
+        self.random_construction = zne.fold == "random"
+        self.linear_exact = zne.factory in LINEAR_FACTORIES and not zne.adaptive
+        # executed error events over the unfolded circuit's, per scale factor (first group)
+        self.effective_scales: list[float | None] = []
         self.error: str | None = None
         self._ada: Any = None
         self._next_scale = 1.0
@@ -185,8 +212,29 @@ class ZNERun(CircuitRun):
                 self._ada = AdaExpFactory(steps=self.zne.steps, scale_factor=2.0)
                 self._next_scale = 1.0
             self.used_scales.append(self._next_scale)
-            return [[method(c, self._next_scale)] for c in logicals]
-        return [construct_circuits(c, list(self.zne.scales), method) for c in logicals]
+            out = [[method(c, self._next_scale)] for c in logicals]
+            self.effective_scales.extend(self._effective(logicals, out, noise))
+            return out
+        out = [construct_circuits(c, list(self.zne.scales), method) for c in logicals]
+        self.effective_scales = self._effective(logicals, out, noise)
+        return out
+
+    @staticmethod
+    def _effective(logicals: list[cirq.Circuit], folded: list[list[cirq.Circuit]],
+                   noise: NoiseModel) -> list[float | None]:
+        base = error_events(logicals[0], noise)
+        return [error_events(c, noise) / base if base > 0 else None for c in folded[0]]
+
+
+    def exact_estimate(self, totals: Sequence[float]) -> float:
+        from mitiq.zne.inference import ExtrapolationError
+
+        if self.linear_exact:
+            return super().exact_estimate(totals)
+        try:
+            return extrapolate(self.zne.factory, self.used_scales, list(totals), self.zne.order)
+        except (ExtrapolationError, ValueError, np.linalg.LinAlgError) as exc:
+            raise NotDerived(f"the fit fails on the exact values: {exc}") from None
 
     def shots_for(self, index: int, shots: int) -> int:
         return self.zne.shot_list[index] if self.zne.shot_list else shots
@@ -240,7 +288,10 @@ class ZNERun(CircuitRun):
         d: dict[str, Any] = {
             "scale_factors": list(self.used_scales), "factory": self.zne.factory,
             "fold": self.zne.fold,
-            "shots_per_scale": [self.shots_for(i, shots) for i in range(len(self.used_scales))]}
+            "shots_per_scale": [self.shots_for(i, shots) for i in range(len(self.used_scales))],
+            # measured: expected error events executed at each scale over the unfolded
+            # circuit's (sum of the noise model's depolarizing probabilities)
+            "effective_noise_scale": list(self.effective_scales)}
         if self.error:
             d["error"] = self.error
         return d
