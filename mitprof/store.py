@@ -638,7 +638,9 @@ class Reader(_Queries):
         """Finished points of the plan per mitprof version, oldest first (None: the point
         has no record to say, as when it failed before profiling)."""
         return [(None if v is None else str(v), int(n)) for v, n in self.conn.execute(
-            "SELECT json_extract(record, ?) AS version, count(*) FROM points "
+            # json_valid first: a damaged row counts as "not recorded", it does not raise
+            "SELECT CASE WHEN json_valid(record) THEN json_extract(record, ?) END AS version, "
+            "count(*) FROM points "
             "WHERE planned = 1 AND status != 'pending' GROUP BY version "
             "ORDER BY min(finished_at), version", ("$." + ".".join(VERSION_PATH),))]
 
