@@ -106,6 +106,9 @@ def main() -> None:
 @main.command()
 @click.argument("circuit")
 @click.option("--observable", "-o", help="Pauli string or weighted sum, e.g. 0.5*ZZII+0.5*IIZZ.")
+@click.option("--observable-order", type=click.Choice(["cirq", "qiskit"]),
+              help="How to read the observable's characters: cirq (the first is qubit 0, "
+                   "the default) or qiskit (the last is qubit 0, as in Qiskit's labels).")
 @click.option("--backend", "-b", default="aer", show_default=True,
               help="aer, cirq, stim, or aer:METHOD (`mitprof list backends`).")
 @click.option("--noise", "-n", "noise", default=0.01, show_default=True, type=float,
@@ -133,8 +136,9 @@ def main() -> None:
                    "1e6 times the unmitigated shots at equal precision.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
 @user_errors
-def profile(circuit: str, observable: str | None, backend: str, noise: float, p1: float | None,
-            readout: str | None, strategies: tuple[str, ...], shots: int, seed: int,
+def profile(circuit: str, observable: str | None, observable_order: str | None, backend: str,
+            noise: float, p1: float | None, readout: str | None, strategies: tuple[str, ...],
+            shots: int, seed: int,
             repeats: int, trials: int, hardware: str | None, target_error: float | None,
             budgets: tuple[int, ...], force: bool, as_json: bool) -> None:
     """Profile mitigation strategies on one CIRCUIT.
@@ -149,7 +153,7 @@ def profile(circuit: str, observable: str | None, backend: str, noise: float, p1
                          strategies=list(strategies) or list(DEFAULT_STRATEGIES), shots=shots,
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
                          trials=trials, hardware=_hardware(hardware), target_error=target_error,
-                         budgets=list(budgets), force=force)
+                         budgets=list(budgets), force=force, observable_order=observable_order)
     for warning in result.warnings:
         click.echo(f"warning: {shorten(warning)}", err=True)
     for problem in result.errors:

@@ -1,0 +1,94 @@
+"""Issue #17: the habits of Qiskit and Cirq users (observable order and objects, circuit
+objects in sweeps, discoverable API), portability, and comparing two stores."""
+
+import cirq
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import Pauli, SparsePauliOp, Statevector
+
+import mitprof
+from mitprof.circuits import resolve
+from mitprof.errors import SpecError
+
+
+def _qc() -> QuantumCircuit:
+    """x on qubit 0 (<Z0> = -1), a rotation on qubit 1 entangled with qubit 2."""
+    qc = QuantumCircuit(3)
+    qc.x(0)
+    qc.ry(0.3, 1)
+    qc.cx(1, 2)
+    return qc
+
+
+def _qiskit_value(qc: QuantumCircuit, op) -> float:
+    """Qiskit's own reading of an observable on the ideal state."""
+    return float(np.real(Statevector(qc).expectation_value(SparsePauliOp(op))))
+
+
+def _ideal(circuit, observable, **kw) -> float:
+    return mitprof.profile(circuit, observable=observable, strategies=[], trials=0,
+                           repeats=1, shots=20, **kw).ideal_value
+
+
+# ---------------------------------------------------------------- the mirrored answer first
+
+
+def test_a_bare_string_on_a_qiskit_circuit_is_refused_not_mirrored():
+    qc = _qc()
+    assert _qiskit_value(qc, "ZII") != pytest.approx(_qiskit_value(qc, "IIZ"))  # it matters
+    with pytest.raises(SpecError) as info:
+        _ideal(qc, "ZII")
+    msg = str(info.value)
+    assert "qubit 2" in msg and "qubit 0" in msg and "observable_order" in msg
+    assert _ideal(qc, "ZII", observable_order="qiskit") == pytest.approx(
+        _qiskit_value(qc, "ZII"))
+    # the Cirq/Mitiq reading: character i is qubit i, i.e. Qiskit's mirrored label
+    assert _ideal(qc, "ZII", observable_order="cirq") == pytest.approx(
+        _qiskit_value(qc, "IIZ"))
+
+
+def test_a_string_that_reads_the_same_both_ways_needs_no_order():
+    qc = _qc()
+    assert _ideal(qc, "0.5*ZIZ+0.25*XXX") == pytest.approx(
+        _qiskit_value(qc, SparsePauliOp.from_list([("ZIZ", 0.5), ("XXX", 0.25)])))
+
+
+def test_qiskit_observable_objects_use_qiskit_order():
+    qc = _qc()
+    op = SparsePauliOp.from_list([("ZII", 0.5), ("IZX", -0.25), ("IIZ", 1.0)])
+    w = resolve(qc, op)
+    assert str(w.observable) == str(resolve(qc, "0.5*IIZ-0.25*XZI+1*ZII",
+                                            observable_order="cirq").observable)
+    from mitprof.exact import compute
+
+    assert compute(w).value == pytest.approx(_qiskit_value(qc, op))
+    assert compute(resolve(qc, Pauli("-ZII"))).value == pytest.approx(
+        -_qiskit_value(qc, "ZII"))
+    with pytest.raises(SpecError, match="Hermitian"):
+        resolve(qc, Pauli("iZII"))
+    with pytest.raises(SpecError, match="2 qubits but the circuit has 3"):
+        resolve(qc, SparsePauliOp("ZZ"))
+
+
+def test_cirq_and_mitiq_observable_objects_use_their_qubits():
+    a, b = cirq.NamedQubit("a"), cirq.NamedQubit("b")
+    circuit = cirq.Circuit(cirq.X(b), cirq.H(a))
+    ps = 0.5 * cirq.Z(b) + 2.0 * cirq.X(a) * cirq.Z(b)
+    w = resolve(circuit, ps)
+    sim = cirq.Simulator().simulate(circuit)
+    expected = float(np.real(ps.expectation_from_state_vector(
+        sim.final_state_vector, {q: i for i, q in enumerate(sorted(circuit.all_qubits()))})))
+    from mitprof.exact import compute
+
+    assert compute(w).value == pytest.approx(expected)
+    assert compute(resolve(circuit, cirq.Z(b))).value == pytest.approx(-1.0)
+    with pytest.raises(SpecError, match="not a qubit of the circuit"):
+        resolve(circuit, cirq.Z(cirq.NamedQubit("c")))
+    # Mitiq: LineQubit(i) is qubit i of a Qiskit circuit
+    from mitiq import Observable, PauliString
+
+    qc = _qc()
+    obs = Observable(PauliString("Z", support=(0,)), PauliString("ZZ", coeff=0.5, support=(1, 2)))
+    assert compute(resolve(qc, obs)).value == pytest.approx(
+        _qiskit_value(qc, SparsePauliOp.from_list([("IIZ", 1.0), ("ZZI", 0.5)])))
