@@ -30,6 +30,11 @@ _LAZY = {
 __all__ = ["CapacityError", "MitprofError", "SpecError", "__version__", *_LAZY]
 
 
+def __dir__() -> list[str]:
+    """The lazily loaded API too, so that tab completion and `dir(mitprof)` show it."""
+    return sorted({*globals(), *_LAZY})
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)

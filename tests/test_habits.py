@@ -92,3 +92,63 @@ def test_cirq_and_mitiq_observable_objects_use_their_qubits():
     obs = Observable(PauliString("Z", support=(0,)), PauliString("ZZ", coeff=0.5, support=(1, 2)))
     assert compute(resolve(qc, obs)).value == pytest.approx(
         _qiskit_value(qc, SparsePauliOp.from_list([("IIZ", 1.0), ("ZZI", 0.5)])))
+
+
+# ---------------------------------------------------------------- discoverable API
+
+
+@pytest.fixture(scope="module")
+def two_zne():
+    return mitprof.profile("ghz:n=2", strategies=["zne", "zne:factory=linear", "rem"], trials=4,
+                           repeats=1, shots=50, seed=3)
+
+
+def test_a_missing_strategy_lists_the_labels_present(two_zne):
+    labels = two_zne.labels()
+    assert two_zne["rem"] is two_zne[labels[3]]  # a unique name is accepted
+    with pytest.raises(KeyError) as info:
+        two_zne["pec"]
+    assert all(label in str(info.value) for label in labels)
+    with pytest.raises(KeyError) as info:
+        two_zne["zne"]  # two configurations share the name: ambiguous
+    assert labels[1] in str(info.value) and labels[2] in str(info.value)
+    assert two_zne[labels[2]].strategy == labels[2]
+
+
+def test_dir_shows_the_lazily_loaded_api():
+    names = dir(mitprof)
+    assert set(mitprof._LAZY) <= set(names)
+    for name in mitprof._LAZY:
+        assert getattr(mitprof, name) is not None
+
+
+def test_profile_help_lists_every_registered_family_and_backend():
+    from click.testing import CliRunner
+
+    from mitprof.backends import BACKENDS
+    from mitprof.cli import main
+    from mitprof.families import FAMILIES
+
+    res = CliRunner().invoke(main, ["profile", "--help"], terminal_width=1000)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    for fam in FAMILIES.values():
+        assert f"{fam.name}:" + ",".join(f"{k}={v}" for k, v in fam.defaults.items()) in text
+    for name, cls in BACKENDS.items():
+        assert name in text and all(v in text for v in cls.variants)
+    assert "{" not in text  # every placeholder was filled
+
+
+def test_intervals_are_described_as_what_the_code_does():
+    from pathlib import Path
+
+    from mitprof import stats
+
+    root = Path(mitprof.__file__).parent
+    texts = [(Path(__file__).resolve().parent.parent / "README.md").read_text(),
+             (root / "report" / "templates" / "report.html").read_text()]
+    assert "BCa" in stats.__doc__
+    for text in texts:
+        flat = " ".join(text.split())
+        assert "percentile bootstrap" not in flat and "percentile-bootstrap" not in flat
+        assert "BCa bootstrap" in flat
