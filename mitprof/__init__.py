@@ -25,6 +25,7 @@ _LAZY = {
     "load_spec": "spec",
     "load_results": "export",
     "render_report": "report",
+    "compare": "comparison",
 }
 
 __all__ = ["CapacityError", "MitprofError", "SpecError", "__version__", *_LAZY]

@@ -230,6 +230,11 @@ from .report_cli import register as _register_report_command  # noqa: E402
 
 _register_report_command(main, user_errors)
 
+# compare: two stores, point by point (mitprof/compare_cli.py)
+from .compare_cli import register as _register_compare_command  # noqa: E402
+
+_register_compare_command(main, user_errors)
+
 
 if __name__ == "__main__":
     main()

@@ -152,3 +152,98 @@ def test_intervals_are_described_as_what_the_code_does():
         flat = " ".join(text.split())
         assert "percentile bootstrap" not in flat and "percentile-bootstrap" not in flat
         assert "BCa bootstrap" in flat
+
+
+# ---------------------------------------------------------------- compare two stores
+
+
+def _store(root, name, noise, shots, strategies):
+    from mitprof.spec import CircuitSpec, SweepSpec
+
+    spec = SweepSpec(circuits=(CircuitSpec(family="ghz", qubits=(4,), observable="ZZZZ"),),
+                     strategies=strategies, name=name, seed=1, shots=(shots,), trials=250,
+                     repeats=1, backends=("aer",), noise_levels=(noise,))
+    out = root / name
+    summary = mitprof.run_sweep(spec, out, executor="serial")
+    assert summary.done == 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    root = tmp_path_factory.mktemp("compare")
+    return {"a": _store(root, "a", 0.05, 100, ("zne", "rem_tensored")),
+            "shots2": _store(root, "shots2", 0.05, 200, ("zne",)),
+            "noise2": _store(root, "noise2", 0.10, 100, ("rem_tensored",))}
+
+
+def _stored(directory):
+    from mitprof.store import Reader
+
+    with Reader(directory) as reader:
+        (point,) = list(reader.points())
+    return {r["strategy"]: r for r in point["results"]}
+
+
+def test_twice_the_shots_leaves_the_equal_precision_multiplier_unflagged(stores):
+    c = mitprof.compare(stores["a"], stores["shots2"], ignore=["shots"])
+    zne = next(p for p in c.pairs if p.key["strategy"].startswith("zne"))
+    a, b = _stored(stores["a"]), _stored(stores["shots2"])
+    # per estimate, the variance halves with twice the shots (each store's own trials) ...
+    var_a = np.var([v for v in a[zne.key["strategy"]]["trial_values"] if v is not None], ddof=1)
+    var_b = np.var([v for v in b[zne.key["strategy"]]["trial_values"] if v is not None], ddof=1)
+    assert var_b < var_a
+    # ... and the multiplier at equal precision does not move: no flag, no regression
+    m = zne.multiplier
+    assert m.adjusted_low <= 1.0 <= m.adjusted_high and not m.flagged
+    assert m.ci_low <= 1.0 <= m.ci_high
+    assert m.a == pytest.approx(a[zne.key["strategy"]]["variance_multiplier"]["estimate"])
+    assert not c.regressions
+    # the strategy only A ran is listed, not dropped
+    assert [(u.key["strategy"], u.reason) for u in c.unpaired] == [
+        ("rem_tensored[tensored]", "only in A")]
+    assert c.correction == "bonferroni" and c.tests == 3  # baseline: bias; zne: M and bias
+
+
+def test_doubled_noise_grows_the_multiplier_as_theory_says_and_is_flagged(stores):
+    c = mitprof.compare(stores["a"], stores["noise2"], ignore=["noise_level"], threshold=0.1)
+    a, b = _stored(stores["a"]), _stored(stores["noise2"])
+    rem = next(p for p in c.pairs if p.key["strategy"].startswith("rem_tensored"))
+    theory = (b[rem.key["strategy"]]["theory_multiplier"]
+              / a[rem.key["strategy"]]["theory_multiplier"])
+    assert theory > 2  # readout error (p, 2p) on four Z-measured qubits: prod 1/(1-3p)^2
+    m = rem.multiplier
+    assert m.adjusted_low <= theory <= m.adjusted_high  # the measured ratio agrees with theory
+    assert m.flagged and rem.regression and m.adjusted_low > 1.1
+    assert rem in c.regressions
+
+
+def test_compare_cli_exit_status_json_and_html(stores, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from mitprof.cli import main
+
+    runner = CliRunner()
+    ok = runner.invoke(main, ["compare", str(stores["a"]), str(stores["shots2"]),
+                              "--ignore", "shots"])
+    assert ok.exit_code == 0, ok.output
+    assert "only in A" in ok.stdout and "Bonferroni" in ok.stdout
+    page = tmp_path / "cmp.html"
+    bad = runner.invoke(main, ["compare", str(stores["a"]), str(stores["noise2"]), "--ignore",
+                               "noise_level", "--json", "--html", str(page)])
+    assert bad.exit_code == 1, bad.output
+    doc = json.loads(bad.stdout)
+    assert doc["regressions"] >= 1 and doc["correction"] == "bonferroni"
+    html = page.read_text()
+    assert "<script" not in html and "Content-Security-Policy" in html
+    assert "regression" in html and "rem_tensored[tensored]" in html
+    # unpaired without --ignore: every point of each store is listed, none dropped
+    none = runner.invoke(main, ["compare", str(stores["a"]), str(stores["noise2"]), "--json"])
+    assert none.exit_code == 0
+    doc = json.loads(none.stdout)
+    assert not doc["pairs"] and len(doc["unpaired"]) == 3 + 2
+    assert runner.invoke(main, ["compare", str(stores["a"]), str(tmp_path / "none")]
+                         ).exit_code == 2
+
