@@ -157,6 +157,13 @@ class ProfileResult:
         d["warnings"] = self.warnings
         return d
 
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame, one row per strategy, with the columns of a sweep's export
+        (`mitprof.load_results`), built by the same code."""
+        from .export import dataframe, point_rows, profile_point
+
+        return dataframe(point_rows(profile_point(self.to_dict())))
+
     def table(self) -> str:
         obs = self.observable if len(self.observable) <= 80 else (
             f"{self.observable[:60]}... ({self.observable.count('*')} terms)")

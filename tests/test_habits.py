@@ -247,3 +247,16 @@ def test_compare_cli_exit_status_json_and_html(stores, tmp_path):
     assert runner.invoke(main, ["compare", str(stores["a"]), str(tmp_path / "none")]
                          ).exit_code == 2
 
+
+def test_one_profile_as_a_dataframe_has_the_columns_of_a_sweep_export(stores):
+    r = mitprof.profile("ghz:n=4", observable="ZZZZ", noise=0.05, shots=100,
+                        strategies=["zne", "rem_tensored"], trials=4, repeats=1, seed=2)
+    df = r.to_dataframe()
+    sweep = mitprof.load_results(stores["a"])
+    assert list(df.columns) == list(sweep.columns)
+    assert list(df["strategy"]) == r.labels() == list(sweep["strategy"])
+    assert list(df["value"]) == [x.value for x in r.results]
+    assert set(df["status"]) == {"ok"} and set(df["noise_level"]) == {r.noise["p2"]}
+    assert list(df["variance_multiplier.estimate"]) == [
+        x.variance_multiplier["estimate"] for x in r.results]
+
