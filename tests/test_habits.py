@@ -260,3 +260,65 @@ def test_one_profile_as_a_dataframe_has_the_columns_of_a_sweep_export(stores):
     assert list(df["variance_multiplier.estimate"]) == [
         x.variance_multiplier["estimate"] for x in r.results]
 
+
+# ---------------------------------------------------------------- a portable store lock
+
+
+def test_the_store_imports_without_fcntl():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['fcntl'] = None; import mitprof.store, mitprof.export, "
+            "mitprof.sweep; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_the_lock_excludes_a_second_holder_on_posix(tmp_path):
+    import os
+
+    from mitprof.store import try_lock
+
+    path = tmp_path / "results.lock"
+    first = os.open(path, os.O_RDWR | os.O_CREAT)
+    second = os.open(path, os.O_RDWR)
+    try:
+        assert try_lock(first) and not try_lock(second)
+    finally:
+        os.close(first)
+    assert try_lock(second)  # closing the holder's file released it
+    os.close(second)
+
+
+def test_the_windows_lock_path_with_a_stand_in_msvcrt(tmp_path, monkeypatch):
+    """msvcrt semantics: a byte range locked through one handle refuses every other."""
+    import os
+    import sys
+    import types
+
+    from mitprof import store
+
+    held: dict[int, int] = {}  # locked offset -> fd
+
+    def locking(fd, mode, nbytes):
+        at = os.lseek(fd, 0, os.SEEK_CUR)
+        if mode == fake.LK_UNLCK:
+            held.pop(at, None)
+        elif held.setdefault(at, fd) != fd:
+            raise OSError(13, "locked")
+
+    fake = types.SimpleNamespace(LK_NBLCK=2, LK_UNLCK=0, locking=locking)
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    monkeypatch.setattr(store, "_WINDOWS", True)
+    lock = store.WriterLock(tmp_path)
+    lock.acquire()
+    try:
+        assert (tmp_path / store.LOCK_NAME).read_text().split()[0] == str(os.getpid())
+        assert held and min(held) > 64  # the pid stays readable: the lock is far past it
+        assert store._probe_locked(lock.path)  # another handle cannot take it
+        with pytest.raises(mitprof.MitprofError, match="another sweep"):
+            store.WriterLock(tmp_path).acquire()
+    finally:
+        lock.release()
+        held.clear()  # the OS releases a closed handle's locks
+    assert not store._probe_locked(lock.path) and not held
