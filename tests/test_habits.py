@@ -322,3 +322,50 @@ def test_the_windows_lock_path_with_a_stand_in_msvcrt(tmp_path, monkeypatch):
         lock.release()
         held.clear()  # the OS releases a closed handle's locks
     assert not store._probe_locked(lock.path) and not held
+
+
+# ---------------------------------------------------------------- a script without a guard
+
+
+SCRIPT = """
+import mitprof
+from mitprof.spec import CircuitSpec, SweepSpec
+
+spec = SweepSpec(circuits=(CircuitSpec(family="ghz", qubits=(2,)),), strategies=("rem",),
+                 trials=0, repeats=1, shots=20)
+mitprof.run_sweep(spec, {out!r}, workers=1)
+"""
+
+
+def test_a_script_without_a_main_guard_is_named_as_the_cause(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "sweep_script.py"
+    script.write_text(SCRIPT.format(out=str(tmp_path / "out")))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode != 0
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("mitprof.errors.MitprofError: worker processes died while starting")
+    assert str(script) in last and 'if __name__ == "__main__":' in last
+    assert "worker process died while running this point" not in out.stderr
+
+
+def test_the_guard_check_reads_the_main_script(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from mitprof.runners import unguarded_main
+
+    guarded, bare = tmp_path / "guarded.py", tmp_path / "bare.py"
+    body = SCRIPT.format(out="x")
+    guarded.write_text("import mitprof\n\nif __name__ == '__main__':\n    pass\n")
+    bare.write_text(body)
+    for path, expected in ((guarded, None), (bare, str(bare))):
+        monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__file__=str(path)))
+        assert unguarded_main() == expected
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace())  # a notebook
+    assert unguarded_main() is None
