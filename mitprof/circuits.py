@@ -144,6 +144,19 @@ def resolve(circuit: Any, observable: Any = None, observable_order: str | None =
                                               qiskit_circuit=qiskit_circuit and obs is observable))
 
 
+def canonical_text(circuit: cirq.Circuit) -> str:
+    """A canonical circuit as text, one operation per line in order (gate, angle, qubit
+    indices): equal texts are equal circuits, so its hash identifies a circuit object."""
+    from .lowering import gate_name, qubit_index
+
+    lines = []
+    for op in circuit.all_operations():
+        name, angle = gate_name(op)
+        qubits = " ".join(str(qubit_index(q)) for q in op.qubits)
+        lines.append(f"{name}{'' if angle is None else f'({angle!r})'} {qubits}")
+    return f"qubits {len(circuit.all_qubits())}\n" + "\n".join(lines)
+
+
 def _parse_params(text: str, spec: str) -> dict[str, int | float]:
     params: dict[str, int | float] = {}
     for item in filter(None, (s.strip() for s in text.split(","))):

@@ -37,6 +37,10 @@ class PauliSum:
     def __str__(self) -> str:
         return "+".join(f"{c:.12g}*{p}" for c, p in self.terms)
 
+    def mirrored(self) -> PauliSum:
+        """Every Pauli string read the other way round (Qiskit's order <-> mitprof's)."""
+        return PauliSum(tuple((c, p[::-1]) for c, p in self.terms))
+
     @cached_property
     def groups(self) -> tuple[MeasurementGroup, ...]:
         """Qubit-wise commuting groups, each measured by one circuit (Mitiq's partition).
@@ -281,7 +285,7 @@ def to_pauli_sum(obs: object, n_qubits: int, qubit_index: dict[object, int],
         return _from_terms(list(obs.terms), str(obs), n_qubits)
     if isinstance(obs, str):
         as_is = parse_observable(obs, n_qubits)
-        mirrored = PauliSum(tuple((c, p[::-1]) for c, p in as_is.terms))
+        mirrored = as_is.mirrored()
         if order == "qiskit":
             return mirrored
         if order is None and qiskit_circuit and sorted(as_is.terms) != sorted(mirrored.terms):

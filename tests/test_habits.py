@@ -369,3 +369,45 @@ def test_the_guard_check_reads_the_main_script(tmp_path, monkeypatch):
         assert unguarded_main() == expected
     monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace())  # a notebook
     assert unguarded_main() is None
+
+
+# ---------------------------------------------------------------- circuit objects in sweeps
+
+
+def test_sweeps_take_circuit_objects_identified_by_content(tmp_path):
+    from mitprof.spec import CircuitSpec, SweepSpec
+    from mitprof.store import Reader
+
+    op = SparsePauliOp.from_list([("ZII", 1.0)])  # Qiskit's order: Z on qubit 2
+    a, b = CircuitSpec(circuit=_qc(), observable=op), CircuitSpec(circuit=_qc(), observable=op)
+    assert a.circuit_label is None  # validated inside the spec
+    q = cirq.LineQubit.range(2)
+    bell = cirq.Circuit(cirq.H(q[0]), cirq.CNOT(q[0], q[1]))
+
+    def spec(*circuits):
+        return SweepSpec(circuits=circuits, strategies=("rem",), trials=0, repeats=1,
+                         shots=20)
+
+    ids_a = [p.point_id for p in spec(a).points()]
+    assert ids_a == [p.point_id for p in spec(b).points()]  # same content, same point
+    other = _qc()
+    other.h(2)
+    assert [p.point_id for p in spec(CircuitSpec(circuit=other, observable=op)).points()
+            ] != ids_a
+    with pytest.raises(SpecError, match=r"circuits\[0\].*is also in circuits\[1\]|"
+                                        r"circuits\[1\].*also in circuits\[0\]"):
+        spec(a, b)
+    with pytest.raises(SpecError, match=r"circuits\[0\].circuit: observable 'ZII' is ambig"):
+        spec(CircuitSpec(circuit=_qc(), observable="ZII"))
+    full = spec(a, CircuitSpec(circuit=bell))
+    summary = mitprof.run_sweep(full, tmp_path / "objects", executor="serial")
+    assert summary.done == 2
+    with Reader(tmp_path / "objects") as reader:
+        ideal = {p["circuit"]: p["record"]["ideal_value"] for p in reader.points()}
+    (label_qc,) = [k for k in ideal if k.startswith("qiskit:")]
+    assert ideal[label_qc] == pytest.approx(_qiskit_value(_qc(), op))
+    (label_bell,) = [k for k in ideal if k.startswith("cirq:")]
+    assert ideal[label_bell] == pytest.approx(1.0)  # <ZZ> on a Bell state
+    again = mitprof.run_sweep(spec(b, CircuitSpec(circuit=bell.copy())), tmp_path / "objects",
+                              executor="serial")
+    assert again.ran == 0  # rebuilt objects are the same points: resumed, nothing re-run
