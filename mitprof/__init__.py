@@ -25,9 +25,15 @@ _LAZY = {
     "load_spec": "spec",
     "load_results": "export",
     "render_report": "report",
+    "compare": "comparison",
 }
 
 __all__ = ["CapacityError", "MitprofError", "SpecError", "__version__", *_LAZY]
+
+
+def __dir__() -> list[str]:
+    """The lazily loaded API too, so that tab completion and `dir(mitprof)` show it."""
+    return sorted({*globals(), *_LAZY})
 
 
 def __getattr__(name: str) -> Any:

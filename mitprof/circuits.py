@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError
 from .lowering import from_cirq, from_qiskit
-from .observables import PauliSum, parse_observable
+from .observables import PauliSum, to_pauli_sum
 
 if TYPE_CHECKING:
     import cirq
@@ -76,15 +76,23 @@ def load_qasm(path: str | Path) -> tuple[cirq.Circuit, str | None]:
     return from_qiskit(qc, str(path)), (m.group(1) if m else None)
 
 
-def resolve(circuit: Any, observable: str | None = None) -> Workload:
+def resolve(circuit: Any, observable: Any = None, observable_order: str | None = None
+            ) -> Workload:
     """Turn any accepted circuit input into a Workload.
 
     Accepts a family spec string (`mirror:n=4,depth=8,seed=3`), a path to a
     .qasm file (or the name of one shipped in circuits/), a Qiskit
-    QuantumCircuit, or a Cirq Circuit.
+    QuantumCircuit, or a Cirq Circuit. `observable` is a Pauli string or weighted sum
+    (read in `observable_order`: "cirq", character i is qubit i, the default; "qiskit",
+    the last character is qubit 0; for a QuantumCircuit a string that reads differently
+    the two ways is refused without it), or an observable object converted with its own
+    library's convention: qiskit.quantum_info SparsePauliOp/Pauli, cirq PauliString/
+    PauliSum on the circuit's qubits, mitiq Observable (LineQubit(i) is qubit i).
     """
     obs_default: str | None = None
     name: str
+    qiskit_circuit = False
+    qubit_index: dict[Any, int] | None = None
     if isinstance(circuit, str):
         spec = circuit.strip()
         path = Path(spec)
@@ -109,19 +117,44 @@ def resolve(circuit: Any, observable: str | None = None) -> Workload:
         if mod.startswith("qiskit"):
             canon = from_qiskit(circuit, getattr(circuit, "name", "circuit"))
             name = getattr(circuit, "name", "qiskit-circuit")
+            qiskit_circuit = True
         elif mod.startswith("cirq"):
+            import cirq
+
             canon = from_cirq(circuit, "cirq-circuit")
             name = "cirq-circuit"
+            own = circuit.unfreeze(copy=False) if isinstance(circuit, cirq.FrozenCircuit) \
+                else circuit
+            kept = cirq.drop_terminal_measurements(own) if own.has_measurements() else own
+            qubit_index = {q: i for i, q in enumerate(sorted(kept.all_qubits()))}
         else:
             raise SpecError(
                 f"unsupported circuit type {type(circuit).__name__}: give a family spec, "
                 "a .qasm path, a qiskit.QuantumCircuit or a cirq.Circuit"
             )
     n = len(canon.all_qubits())
-    text = observable if observable is not None else obs_default
-    if text is None:
-        text = "Z" * n
-    return Workload(name, canon, parse_observable(text, n))
+    obs = observable if observable is not None else obs_default
+    if obs is None:
+        obs = "Z" * n
+    if qubit_index is None:  # Qiskit, QASM and family circuits: LineQubit(i) is qubit i
+        import cirq
+
+        qubit_index = {cirq.LineQubit(i): i for i in range(n)}
+    return Workload(name, canon, to_pauli_sum(obs, n, qubit_index, observable_order,
+                                              qiskit_circuit=qiskit_circuit and obs is observable))
+
+
+def canonical_text(circuit: cirq.Circuit) -> str:
+    """A canonical circuit as text, one operation per line in order (gate, angle, qubit
+    indices): equal texts are equal circuits, so its hash identifies a circuit object."""
+    from .lowering import gate_name, qubit_index
+
+    lines = []
+    for op in circuit.all_operations():
+        name, angle = gate_name(op)
+        qubits = " ".join(str(qubit_index(q)) for q in op.qubits)
+        lines.append(f"{name}{'' if angle is None else f'({angle!r})'} {qubits}")
+    return f"qubits {len(circuit.all_qubits())}\n" + "\n".join(lines)
 
 
 def _parse_params(text: str, spec: str) -> dict[str, int | float]:

@@ -103,11 +103,35 @@ def main() -> None:
     """Profile the cost of quantum error mitigation (ZNE, PEC, readout correction)."""
 
 
-@main.command()
+class _RegistryHelp(click.Command):
+    """Help whose lists of families and backends come from their registries, filled in only
+    when this command's help is shown (the registries import Cirq; `mitprof --help` shows
+    the static short help and stays instant)."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .backends import BACKENDS
+        from .families import FAMILIES
+
+        families = ", ".join(f"{f.name}:" + ",".join(f"{k}={v}" for k, v in f.defaults.items())
+                             for f in FAMILIES.values())
+        backends = ", ".join(f"{name}" + (f" ({name}:{'|'.join(cls.variants)})"
+                                          if cls.variants else "")
+                             for name, cls in BACKENDS.items())
+        self.help = (self.help or "").replace("{families}", families)
+        for param in self.params:
+            if isinstance(param, click.Option) and param.help:
+                param.help = param.help.replace("{backends}", backends)
+        super().format_help(ctx, formatter)
+
+
+@main.command(cls=_RegistryHelp, short_help="Profile mitigation strategies on one CIRCUIT.")
 @click.argument("circuit")
 @click.option("--observable", "-o", help="Pauli string or weighted sum, e.g. 0.5*ZZII+0.5*IIZZ.")
+@click.option("--observable-order", type=click.Choice(["cirq", "qiskit"]),
+              help="How to read the observable's characters: cirq (the first is qubit 0, "
+                   "the default) or qiskit (the last is qubit 0, as in Qiskit's labels).")
 @click.option("--backend", "-b", default="aer", show_default=True,
-              help="aer, cirq, stim, or aer:METHOD (`mitprof list backends`).")
+              help="{backends} (`mitprof list backends`).")
 @click.option("--noise", "-n", "noise", default=0.01, show_default=True, type=float,
               help="2-qubit depolarizing probability (Cirq convention).")
 @click.option("--p1", type=float, help="1-qubit depolarizing probability [default: noise/10].")
@@ -133,14 +157,15 @@ def main() -> None:
                    "1e6 times the unmitigated shots at equal precision.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
 @user_errors
-def profile(circuit: str, observable: str | None, backend: str, noise: float, p1: float | None,
-            readout: str | None, strategies: tuple[str, ...], shots: int, seed: int,
+def profile(circuit: str, observable: str | None, observable_order: str | None, backend: str,
+            noise: float, p1: float | None, readout: str | None, strategies: tuple[str, ...],
+            shots: int, seed: int,
             repeats: int, trials: int, hardware: str | None, target_error: float | None,
             budgets: tuple[int, ...], force: bool, as_json: bool) -> None:
     """Profile mitigation strategies on one CIRCUIT.
 
-    CIRCUIT is a family spec (ghz:n=4, mirror:n=4,depth=8,seed=3, rb:n=1,depth=10,
-    ising:n=4,depth=3, qaoa:n=4,depth=1) or an OpenQASM 2/3 file.
+    CIRCUIT is a family spec, with its parameters' defaults: {families} (`mitprof list
+    circuits`); or an OpenQASM 2/3 file.
     """
     from .engine import DEFAULT_STRATEGIES
     from .engine import profile as run_profile
@@ -149,7 +174,7 @@ def profile(circuit: str, observable: str | None, backend: str, noise: float, p1
                          strategies=list(strategies) or list(DEFAULT_STRATEGIES), shots=shots,
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
                          trials=trials, hardware=_hardware(hardware), target_error=target_error,
-                         budgets=list(budgets), force=force)
+                         budgets=list(budgets), force=force, observable_order=observable_order)
     for warning in result.warnings:
         click.echo(f"warning: {shorten(warning)}", err=True)
     for problem in result.errors:
@@ -204,6 +229,11 @@ _register_sweep_commands(main, user_errors)
 from .report_cli import register as _register_report_command  # noqa: E402
 
 _register_report_command(main, user_errors)
+
+# compare: two stores, point by point (mitprof/compare_cli.py)
+from .compare_cli import register as _register_compare_command  # noqa: E402
+
+_register_compare_command(main, user_errors)
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ def prepare(spec: StrategySpec, workload: Workload, noise: NoiseModel, sampler: 
 
 def profile(
     circuit: Any,
-    observable: str | None = None,
+    observable: Any = None,
     backend: str = "aer",
     noise: Any = 0.01,
     strategies: Sequence[str | StrategySpec] = DEFAULT_STRATEGIES,
@@ -136,9 +136,14 @@ def profile(
     target_error: float | None = None,
     budgets: Sequence[int] = (),
     force: bool = False,
+    observable_order: str | None = None,
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
+    `observable`: a Pauli string or weighted sum, read in `observable_order` ("cirq":
+    character i is qubit i, the default; "qiskit": the last character is qubit 0; required
+    for a QuantumCircuit when the two readings differ), or a SparsePauliOp, Pauli,
+    cirq.PauliString/PauliSum or mitiq.Observable (each in its own library's convention).
     `noise` is the 2-qubit depolarizing probability (Cirq convention) or a noise model
     (`mitprof.noise.NoiseModel`, e.g. a `Noise`);
     `p1` and `readout` override the default ratios. `shots` is shots per circuit.
@@ -168,7 +173,7 @@ def profile(
         from .hardware import get_model
 
         hw = get_model(hardware)
-    workload = resolve(circuit, observable)
+    workload = resolve(circuit, observable, observable_order)
     be = get_backend(backend)
     from . import exact
     from .lowering import is_clifford

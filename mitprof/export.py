@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -100,8 +100,13 @@ def columns(directory: str | Path, include_stale: bool = False) -> list[str]:
 
 
 def _columns(reader: Reader, include_stale: bool) -> list[str]:
+    return columns_of(_rows(reader, include_stale))
+
+
+def columns_of(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """Flat column names over `rows`, the promised ones first."""
     seen: dict[str, bool] = dict.fromkeys(COLUMNS, True)
-    for row in _rows(reader, include_stale):
+    for row in rows:
         for key, value in flatten(row).items():
             seen[key] = seen.get(key, False) or value is not None
     # a field that is a table in some rows and only ever null in others is its columns
@@ -158,6 +163,31 @@ def export(directory: str | Path, fmt: str = "csv", out: str | Path | None = Non
         where = "" if out is None else f" to {out}"
         raise DamagedStoreError(f"{n} rows exported{where}; {problem}")
     return n
+
+
+def profile_point(doc: dict[str, Any]) -> dict[str, Any]:
+    """One profile's `to_dict()` as a finished point of a store, for `point_rows`: the
+    same rows, and so the same columns, as a sweep's export (no point id, run or worker;
+    `depth` is the family's depth parameter where the circuit is a family spec)."""
+    import re
+
+    found = re.search(r"[:,]depth=(\d+)", str(doc.get("circuit", "")))
+    results = list(doc.get("results") or ())
+    return {"point_id": None, "circuit": doc.get("circuit"), "n_qubits": doc.get("n_qubits"),
+            "depth": int(found.group(1)) if found else None, "backend": doc.get("backend"),
+            "noise_level": (doc.get("noise") or {}).get("p2"), "shots": doc.get("shots"),
+            "family": str(doc.get("circuit", "")).partition(":")[0] if found else None,
+            "record": {k: v for k, v in doc.items() if k != "results"}, "seconds": None,
+            "worker": None, "run_id": None, "status": "done",
+            "labels": [r.get("strategy") for r in results], "results": results, "error": None}
+
+
+def dataframe(rows: Iterable[dict[str, Any]]) -> Any:
+    """A pandas DataFrame of export rows, flattened, with the export's column order."""
+    import pandas as pd
+
+    flat = [flatten(r) for r in rows]
+    return pd.DataFrame(flat, columns=columns_of(flat))
 
 
 def load_results(directory: str | Path, include_stale: bool = False) -> Any:

@@ -37,6 +37,10 @@ class PauliSum:
     def __str__(self) -> str:
         return "+".join(f"{c:.12g}*{p}" for c, p in self.terms)
 
+    def mirrored(self) -> PauliSum:
+        """Every Pauli string read the other way round (Qiskit's order <-> mitprof's)."""
+        return PauliSum(tuple((c, p[::-1]) for c, p in self.terms))
+
     @cached_property
     def groups(self) -> tuple[MeasurementGroup, ...]:
         """Qubit-wise commuting groups, each measured by one circuit (Mitiq's partition).
@@ -194,3 +198,110 @@ def exact_expectation(state: np.ndarray, obs: PauliSum, density: bool = False) -
         else:
             total += float(np.real(ps.expectation_from_state_vector(state, qmap)))
     return total
+
+
+# ---------------------------------------------------------------- observables from other libraries
+
+ORDERS = ("cirq", "qiskit")
+
+_AMBIGUOUS = (
+    "observable {text!r} is ambiguous for a qiskit.QuantumCircuit: Qiskit reads a Pauli "
+    "label right to left (in Qiskit, 'ZII' is Z on qubit 2), Cirq, Mitiq and mitprof read it "
+    "left to right ('ZII' is Z on qubit 0), and the two answers differ. Say which: "
+    "observable_order='qiskit' or observable_order='cirq' (CLI: --observable-order), or pass "
+    "an observable object (qiskit.quantum_info.SparsePauliOp or Pauli, cirq.PauliString or "
+    "PauliSum, mitiq.Observable)")
+
+
+def _real(coeff: complex, what: str) -> float:
+    c = complex(coeff)
+    if abs(c.imag) > 1e-12 * max(1.0, abs(c.real)):
+        raise SpecError(f"observable term {what} has the complex coefficient {c}: an observable "
+                        "must be Hermitian (real coefficients)")
+    return c.real
+
+
+def _from_terms(terms: list[tuple[float, str]], shown: str, n_qubits: int) -> PauliSum:
+    summed: dict[str, float] = {}
+    for c, p in terms:
+        summed[p] = summed.get(p, 0.0) + c
+    kept = tuple((c, p) for p, c in summed.items() if c != 0.0)
+    if not kept:
+        raise SpecError(f"observable {shown} is identically zero")
+    if any(len(p) != n_qubits for _, p in kept):
+        raise SpecError(f"observable {shown} acts on {len(kept[0][1])} qubits but the circuit "
+                        f"has {n_qubits}")
+    return PauliSum(kept)
+
+
+def from_qiskit_operator(op: object, n_qubits: int) -> PauliSum:
+    """A qiskit.quantum_info SparsePauliOp or Pauli, in Qiskit's order (the label's last
+    character is qubit 0)."""
+    from qiskit.quantum_info import Pauli, SparsePauliOp
+
+    sparse = SparsePauliOp(op) if isinstance(op, Pauli) else op
+    assert isinstance(sparse, SparsePauliOp)
+    if sparse.num_qubits != n_qubits:
+        raise SpecError(f"observable {sparse.paulis.to_labels()} acts on {sparse.num_qubits} "
+                        f"qubits but the circuit has {n_qubits}")
+    return _from_terms([(_real(c, label), label[::-1]) for label, c in sparse.to_list()],
+                       str(sparse.to_list()), n_qubits)
+
+
+def from_cirq_operator(op: object, qubit_index: dict[object, int], n_qubits: int) -> PauliSum:
+    """A cirq.PauliString or PauliSum on the circuit's own qubits (or a mitiq.Observable)."""
+    import cirq
+
+    if type(op).__module__.startswith("mitiq"):
+        strings = [p._pauli for p in op.paulis]  # type: ignore[attr-defined]
+    elif isinstance(op, cirq.PauliSum):
+        strings = list(op)
+    else:
+        strings = [op]
+    terms = []
+    for ps in strings:
+        letters = ["I"] * n_qubits
+        for q, pauli in ps.items():
+            if q not in qubit_index:
+                raise SpecError(f"observable {ps} acts on qubit {q}, which is not a qubit of "
+                                f"the circuit (its qubits: {', '.join(map(str, qubit_index))})")
+            letters[qubit_index[q]] = str(pauli)
+        terms.append((_real(ps.coefficient, str(ps)), "".join(letters)))
+    return _from_terms(terms, str(op), n_qubits)
+
+
+def to_pauli_sum(obs: object, n_qubits: int, qubit_index: dict[object, int],
+                 order: str | None = None, qiskit_circuit: bool = False) -> PauliSum:
+    """Any accepted observable as a PauliSum in mitprof's order (character i is qubit i).
+
+    `qubit_index` maps the circuit's own qubits (Cirq qids; LineQubit(i) for Qiskit, QASM and
+    family circuits, as Mitiq does) to canonical indices. A bare string is read in `order`
+    ("cirq": left to right, the default; "qiskit": right to left); for a Qiskit circuit a
+    string that reads differently the two ways needs `order`.
+    """
+    if order is not None and order not in ORDERS:
+        raise SpecError(f"observable order {order!r}: expected 'qiskit' or 'cirq'")
+    if isinstance(obs, PauliSum):
+        return _from_terms(list(obs.terms), str(obs), n_qubits)
+    if isinstance(obs, str):
+        as_is = parse_observable(obs, n_qubits)
+        mirrored = as_is.mirrored()
+        if order == "qiskit":
+            return mirrored
+        if order is None and qiskit_circuit and sorted(as_is.terms) != sorted(mirrored.terms):
+            raise SpecError(_AMBIGUOUS.format(text=obs))
+        return as_is
+    mod = type(obs).__module__
+    if mod.startswith("qiskit.quantum_info") and type(obs).__name__ in ("SparsePauliOp", "Pauli"):
+        return from_qiskit_operator(obs, n_qubits)
+    if mod.startswith("cirq") and type(obs).__name__ in ("PauliString", "PauliSum",
+                                                         "SingleQubitPauliStringGateOperation"):
+        return from_cirq_operator(obs, qubit_index, n_qubits)
+    if mod.startswith("mitiq") and type(obs).__name__ in ("Observable", "PauliString"):
+        if type(obs).__name__ == "PauliString":
+            return from_cirq_operator(obs._pauli, qubit_index, n_qubits)  # type: ignore[attr-defined]
+        return from_cirq_operator(obs, qubit_index, n_qubits)
+    raise SpecError(
+        f"unsupported observable type {type(obs).__name__}: give a Pauli string ('ZZI', "
+        "'0.5*ZI+0.5*IZ'), a qiskit.quantum_info.SparsePauliOp or Pauli, a cirq.PauliString or "
+        "PauliSum, or a mitiq.Observable")

@@ -7,6 +7,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+class StrategyKeyError(KeyError):
+    """A strategy that is not in a result (or a name shared by several configurations);
+    the message lists what is there."""
+
+    def __str__(self) -> str:  # KeyError would show the message quoted, as a repr
+        return str(self.args[0]) if self.args else ""
+
+
 @dataclass(frozen=True)
 class StrategyResult:
     strategy: str  # configuration label, e.g. zne[richardson,1-2-3,global]
@@ -124,10 +132,23 @@ class ProfileResult:
         return [f"{r.strategy}: {w}" for r in self.results for w in r.warnings]
 
     def __getitem__(self, label: str) -> StrategyResult:
+        """A strategy's result by configuration label (`zne[richardson,1-2-3,global]`), or by
+        name (`zne`) when exactly one configuration has that name."""
         for r in self.results:
-            if r.strategy == label or r.name == label:
+            if r.strategy == label:
                 return r
-        raise KeyError(label)
+        named = [r for r in self.results if r.name == label]
+        if len(named) == 1:
+            return named[0]
+        present = ", ".join(r.strategy for r in self.results)
+        if named:
+            raise StrategyKeyError(f"{label!r} names {len(named)} configurations; use a label: "
+                                   f"{', '.join(r.strategy for r in named)}")
+        raise StrategyKeyError(f"no strategy {label!r} in this result; present: {present}")
+
+    def labels(self) -> list[str]:
+        """The configuration labels present, the baseline first."""
+        return [r.strategy for r in self.results]
 
     def to_dict(self) -> dict[str, Any]:
         d = _clean(asdict(self))
@@ -135,6 +156,13 @@ class ProfileResult:
         d["errors"] = self.errors
         d["warnings"] = self.warnings
         return d
+
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame, one row per strategy, with the columns of a sweep's export
+        (`mitprof.load_results`), built by the same code."""
+        from .export import dataframe, point_rows, profile_point
+
+        return dataframe(point_rows(profile_point(self.to_dict())))
 
     def table(self) -> str:
         obs = self.observable if len(self.observable) <= 80 else (

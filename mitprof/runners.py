@@ -159,6 +159,7 @@ class ProcessRunner:
         alone: list[Any] = []  # the suspect now running by itself, if any
         pending: dict[Any, Any] = {}
         exhausted = False
+        completed = 0  # tasks a worker has returned (a pool that never ran one may be unusable)
         self._pool = self._new_pool()
         try:
             while True:
@@ -209,8 +210,10 @@ class ProcessRunner:
                         outcome = Outcome(task, result)
                     if alone and alone[0] is task:
                         alone.clear()
+                    completed += 1
                     yield outcome
                 if broken or refused:
+                    _refuse_unguarded_main(self._pool, completed)
                     in_flight = broken + list(pending.values())
                     pending.clear()
                     self._pool = self._renew(self._pool)
@@ -254,6 +257,50 @@ class ProcessRunner:
 
 
 _END = object()
+
+UNGUARDED_MAIN = (
+    "worker processes died while starting: the process executor spawns fresh Python "
+    "processes, and each one re-imports your script {path} as it starts. Without an "
+    "`if __name__ == \"__main__\":` guard the script starts the sweep again inside every "
+    "worker, which Python refuses (\"An attempt has been made to start a new process before "
+    "the current process has finished its bootstrapping phase\"). Put the code that calls "
+    "run_sweep under `if __name__ == \"__main__\":`, or use executor=\"serial\"")
+
+
+def unguarded_main() -> str | None:
+    """The main script's path if it is a file that spawned workers re-import and it has no
+    top-level `if __name__ == "__main__":` block; None otherwise (interactive sessions,
+    notebooks, `python -c`, guarded scripts)."""
+    import ast
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py"):
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.If):
+            test = ast.unparse(node.test)
+            if "__name__" in test and "__main__" in test:
+                return None
+    return str(path)
+
+
+def _refuse_unguarded_main(pool: Any, completed: int) -> None:
+    """A pool broke: if no worker ever returned a task (or one exited with status 1, as a
+    start-up failure does; signals give negative codes) and the main script has no
+    `__main__` guard, that is the cause: say so instead of failing every point."""
+    path = unguarded_main()
+    if path is None:
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    if completed == 0 or any(p.exitcode == 1 for p in procs):
+        raise MitprofError(UNGUARDED_MAIN.format(path=path))
 
 
 # ---------------------------------------------------------------- Dask

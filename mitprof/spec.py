@@ -16,6 +16,7 @@ import hashlib
 import heapq
 import json
 import math
+import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,7 @@ MAX_SEED = 2**32 - 1  # mitiq's circuit generators take numpy RandomState seeds
 
 SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
               "hardware", "target_error", "budgets", "timeout")
-CIRCUIT_KEYS = ("family", "qubits", "depths", "params", "file", "observable")
+CIRCUIT_KEYS = ("family", "qubits", "depths", "params", "file", "observable", "observable_order")
 STRATEGY_KEYS = ("name", "options")
 
 
@@ -130,11 +131,15 @@ def _known_keys(table: Mapping[str, Any], allowed: Sequence[str], path: str) -> 
 
 @dataclass(frozen=True)
 class CircuitSpec:
-    """One `[[circuits]]` entry: a family over widths and depths, or one OpenQASM file.
+    """One `[[circuits]]` entry: a family over widths and depths, one OpenQASM file, or
+    (from Python) one circuit object, `circuit=` a qiskit.QuantumCircuit or cirq.Circuit.
 
     `params` sets the family's other parameters (mirror/rb `seed` defaults to the
     sweep seed). `file` is resolved against the spec file's directory, then against
-    the shipped set (`mitprof list circuits`); `observable` overrides the circuit's own.
+    the shipped set (`mitprof list circuits`); `observable` overrides the circuit's own:
+    a Pauli string read in `observable_order` ("cirq", the default: character i is qubit
+    i; "qiskit": the last is qubit 0) or, with `circuit=`, an observable object. A circuit
+    object is identified by content: the hash of its canonical form names its points.
     """
 
     family: str | None = None
@@ -142,14 +147,21 @@ class CircuitSpec:
     depths: tuple[int, ...] = ()
     params: tuple[tuple[str, int | float], ...] = ()
     file: str | None = None
-    observable: str | None = None
+    observable: Any = None
+    observable_order: str | None = None
+    circuit: Any = field(default=None, compare=False)
     # filled by validation: the file's absolute path and content hash
     resolved_file: str | None = field(default=None, compare=False, repr=False)
-    file_sha256: str | None = field(default=None, compare=False, repr=False)
+    file_sha256: str | None = field(default=None, compare=False)
+    # filled by validation for a circuit object: the hash of its canonical form, a label
+    circuit_sha256: str | None = field(default=None)
+    circuit_label: str | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        if self.file is not None:
-            d: dict[str, Any] = {"file": self.file}
+        if self.circuit_sha256 is not None:
+            d: dict[str, Any] = {"circuit": self.circuit_label, "sha256": self.circuit_sha256}
+        elif self.file is not None:
+            d = {"file": self.file}
         else:
             d = {"family": self.family, "qubits": list(self.qubits)}
             if self.depths:
@@ -342,6 +354,10 @@ class SweepSpec:
             circuit = f"{c.family}:" + ",".join(f"{k}={v!r}" for k, v in ordered.items())
             source: dict[str, Any] = {"family": c.family, "params": ordered}
             run_circuit = circuit
+        elif c.circuit_sha256 is not None:
+            circuit = str(c.circuit_label)
+            source = {"object": c.circuit_label, "sha256": c.circuit_sha256}
+            run_circuit = c.circuit  # the canonical Cirq circuit: workers need no re-lowering
         else:
             assert c.file is not None and c.resolved_file is not None
             circuit = c.file
@@ -379,7 +395,7 @@ class Point:
     noise_level: float
     shots: int
     observable: str | None
-    run_circuit: str  # what the engine is given (absolute path for files)
+    run_circuit: Any  # what the engine is given (absolute path for files, canonical circuit)
     sweep_seed: int
     strategies: tuple[Any, ...]  # typed StrategySpecs, parsed once by the coordinator
     labels: tuple[str, ...]  # "unmitigated" and every strategy's configuration label
@@ -438,6 +454,9 @@ def _hardware(value: Any) -> str | tuple[tuple[str, float], ...] | None:
 
 def _circuit_keys(c: CircuitSpec, sweep_seed: int) -> Iterator[tuple[tuple[Any, ...], str]]:
     """(identity, name) of every circuit an entry expands to."""
+    if c.circuit_sha256 is not None:
+        yield ("object", c.circuit_sha256, c.observable), str(c.circuit_label)
+        return
     if c.file is not None:
         yield ("file", c.file_sha256, c.observable), c.file
         return
@@ -461,12 +480,26 @@ def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> Circuit
         c = CircuitSpec(family=c.get("family"), qubits=c.get("qubits", ()),
                         depths=c.get("depths", ()),
                         params=tuple(_table(c.get("params", {}), f"{path}.params").items()),
-                        file=c.get("file"), observable=c.get("observable"))
+                        file=c.get("file"), observable=c.get("observable"),
+                        observable_order=c.get("observable_order"))
     if not isinstance(c, CircuitSpec):
         raise SpecError(f"{path}: expected a table (or CircuitSpec), got {_kind(c)}")
+    order = c.observable_order
+    if order is not None and order not in ("cirq", "qiskit"):
+        raise SpecError(f"{path}.observable_order: expected 'cirq' or 'qiskit', got {order!r}")
+    if sum(x is not None for x in (c.family, c.file, c.circuit)) != 1:
+        raise SpecError(f"{path}: give exactly one of `family`, `file` or (from Python) "
+                        "`circuit`")
+    if c.circuit is not None:
+        return _check_object(c, path)
     observable = None if c.observable is None else _str(c.observable, f"{path}.observable")
-    if (c.family is None) == (c.file is None):
-        raise SpecError(f"{path}: give exactly one of `family` or `file`")
+    if observable is not None and order == "qiskit":  # stored in mitprof's order
+        from .observables import parse_observable
+
+        try:
+            observable = str(parse_observable(observable).mirrored())
+        except SpecError as exc:
+            raise SpecError(f"{path}.observable: {exc}") from None
     if c.file is not None:
         for key in ("qubits", "depths", "params"):
             if getattr(c, key):
@@ -517,6 +550,28 @@ def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> Circuit
             params.append((key, _float(value, where)))
     return CircuitSpec(family=family, qubits=qubits, depths=depths,
                        params=tuple(sorted(params)), observable=observable)
+
+
+def _check_object(c: CircuitSpec, path: str) -> CircuitSpec:
+    """A circuit object: lowered once here, identified by the hash of its canonical form,
+    its observable converted to a string in mitprof's order."""
+    for key in ("qubits", "depths", "params"):
+        if getattr(c, key):
+            raise SpecError(f"{path}.{key}: only for families (a circuit has fixed width "
+                            "and depth)")
+    from .circuits import canonical_text, resolve
+
+    try:
+        workload = resolve(c.circuit, c.observable, c.observable_order)
+    except SpecError as exc:
+        raise SpecError(f"{path}.circuit: {exc}") from None
+    digest = hashlib.sha256(canonical_text(workload.circuit).encode()).hexdigest()
+    kind = "qiskit" if type(c.circuit).__module__.startswith("qiskit") else "cirq"
+    name = str(getattr(c.circuit, "name", "") or "")
+    generated = not name or re.fullmatch(r"circuit-\d+", name) is not None  # Qiskit's default
+    label = f"{kind}:{digest[:12]}" if generated else f"{name}@{digest[:12]}"
+    return CircuitSpec(circuit=workload.circuit, observable=str(workload.observable),
+                       circuit_sha256=digest, circuit_label=label)
 
 
 def _find_file(text: str, base: Path) -> Path | None:

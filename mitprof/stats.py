@@ -35,13 +35,14 @@ class Interval:
 
 
 def _bootstrap(samples: tuple[np.ndarray, ...], statistic: Any, seed: int,
-               confidence: float = CONFIDENCE) -> tuple[float, float]:
+               confidence: float = CONFIDENCE, resamples: int = RESAMPLES
+               ) -> tuple[float, float]:
     from scipy.stats import bootstrap
 
     for method in ("BCa", "percentile"):
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # degenerate resamples: inf/nan, BCa undefined
-            res = bootstrap(samples, statistic, n_resamples=RESAMPLES,
+            res = bootstrap(samples, statistic, n_resamples=resamples,
                             confidence_level=confidence, method=method, vectorized=True,
                             paired=False, rng=np.random.default_rng(seed))
         low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)

@@ -8,9 +8,10 @@ transaction, so a sweep killed at any moment (SIGKILL included) leaves every
 finished point intact and the rest pending. Readers (`mitprof status`, `export`)
 never block the writer.
 
-Only one sweep may write a store: the writer holds an exclusive `flock` on
-`DIR/results.lock`. The kernel drops the lock when the process dies, however it
-dies, so a killed sweep never blocks its own resume.
+Only one sweep may write a store: the writer holds an exclusive lock on
+`DIR/results.lock` (`flock` on POSIX, `msvcrt.locking` on Windows, behind `try_lock`).
+The operating system drops the lock when the process dies, however it dies, so a
+killed sweep never blocks its own resume.
 
 The schema version is `PRAGMA user_version`; `MIGRATIONS[v]` upgrades a store from
 version v to v + 1 (in one transaction, when a sweep next writes it). Readers of an
@@ -20,7 +21,6 @@ older store migrate an in-memory copy and leave the file alone.
 from __future__ import annotations
 
 import datetime as _dt
-import fcntl
 import json
 import os
 import sqlite3
@@ -317,6 +317,8 @@ def lock_holder(directory: str | Path) -> int | None:
     pid = int(text[0])
     if pid == os.getpid():
         return pid if _held_here(lock) else None
+    if _WINDOWS:  # os.kill(pid, 0) would terminate it: probe the lock instead
+        return pid if _probe_locked(lock) else None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -324,6 +326,36 @@ def lock_holder(directory: str | Path) -> int | None:
     except PermissionError:
         return pid
     return pid if _locked(lock) else None
+
+
+_WINDOWS = os.name == "nt"
+_WINDOWS_LOCK_BYTE = 1 << 20
+
+
+def try_lock(fd: int) -> bool:
+    """Take an exclusive, non-blocking lock on the open file `fd`; False if another process
+    holds it. POSIX: flock; Windows: msvcrt.locking of one byte far past the pid the file
+    holds (a locked byte cannot be read by others, and the pid must stay readable). Both
+    are released by the operating system when the process dies. Imported here, not at
+    module level, so that the store imports on every platform."""
+    if _WINDOWS:
+        import msvcrt
+
+        try:
+            os.lseek(fd, _WINDOWS_LOCK_BYTE, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 _HELD: set[str] = set()  # lock files this process holds
@@ -346,8 +378,28 @@ def _locked(lock: Path) -> bool:
         return True  # no /proc: trust the live pid
 
 
+def _probe_locked(lock: Path) -> bool:
+    """Whether another process holds `lock`, by taking and at once dropping it (Windows,
+    which has no lock table to read)."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        if not try_lock(fd):
+            return True
+        if _WINDOWS:
+            import msvcrt
+
+            os.lseek(fd, _WINDOWS_LOCK_BYTE, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        return False
+    finally:
+        os.close(fd)
+
+
 class WriterLock:
-    """An exclusive flock on DIR/results.lock, released by the kernel if we die."""
+    """An exclusive lock on DIR/results.lock (`try_lock`), released by the OS if we die."""
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / LOCK_NAME
@@ -359,9 +411,7 @@ class WriterLock:
         except IsADirectoryError:
             raise MitprofError(f"{self.path}: is a directory, not a lock file; move it out of "
                                "the way or use another --out directory") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_lock(fd):
             os.close(fd)
             holder = lock_holder(self.path.parent)
             who = f" (pid {holder})" if holder else ""
