@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 # fields that measure time or the machine, not the physics
+# (and `repeats`, the number of timed runs: every timed run of a point gives the same value)
 TIMING = ("seconds", "wall", "overhead", "classical_ratio", "qpu_vs_classical", "environment",
-          "iqr", "warnings")
+          "iqr", "warnings", "repeats")
 
 
 def _values(obj: Any) -> Any:
@@ -24,14 +25,20 @@ def _values(obj: Any) -> Any:
 
 
 def store_values(store: Path) -> dict[str, Any]:
-    """{point_id: {"point": {...}, "results": {label: {...}}}} of every finished point."""
+    """{"circuit|backend|noise|shots": {"point": {...}, "results": {label: {...}}}} of every
+    finished point (keyed by its physical configuration, not its id, which also hashes
+    the number of timed repeats)."""
     conn = sqlite3.connect(f"file:{store / 'results.sqlite'}?mode=ro", uri=True)
     out: dict[str, Any] = {}
-    for pid, record in conn.execute("SELECT point_id, record FROM points WHERE status='done'"):
-        out[pid] = {"point": _values(json.loads(record)), "results": {}}
+    keys = {}
+    for pid, circuit, backend, noise, shots, record in conn.execute(
+            "SELECT point_id, circuit, backend, noise_level, shots, record FROM points "
+            "WHERE status='done'"):
+        keys[pid] = f"{circuit}|{backend}|{noise!r}|{shots}"
+        out[keys[pid]] = {"point": _values(json.loads(record)), "results": {}}
     for pid, label, data in conn.execute("SELECT point_id, strategy, data FROM results"):
-        if pid in out:
-            out[pid]["results"][label] = _values(json.loads(data))
+        if pid in keys:
+            out[keys[pid]]["results"][label] = _values(json.loads(data))
     conn.close()
     return out
 
