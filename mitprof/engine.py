@@ -252,7 +252,7 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
     """The statistics pass: trials (from exact distributions where they exist, else
     re-simulated), intervals, and theory (which needs exact distributions)."""
     from . import stats
-    from .predict import Prediction, baseline_sigma2, predict
+    from .predict import baseline_sigma2
     from .trials import run_trials
 
     sigma0_2 = baseline_sigma2(workload, sampler.probabilities) if sampler else None
@@ -264,6 +264,8 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         row["stats_seconds"] = time.perf_counter() - t0
         sets.append(ts)
     base_vals, base_n = sets[0].ok, rows[0]["total_shots"]
+    # every unmitigated trial alike (no noise on a stabilizer state): no ratio to it exists
+    base_constant = len(base_vals) >= 2 and float(np.ptp(base_vals)) == 0.0
     base_model = stats.ErrorModel.from_trials(base_vals, ideal, base_n)
     for k, (row, ts) in enumerate(zip(rows, sets, strict=True)):
         vals, n = ts.ok, row["total_shots"]
@@ -275,25 +277,23 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         if len(vals) < 2:
             row["statistics_error"] = "fewer than two successful trials"
             continue
-        vm = stats.variance_multiplier(vals, n, base_vals, base_n, s)
-        row["variance_multiplier"] = vm.to_dict()
+        vm = None if base_constant else stats.variance_multiplier(vals, n, base_vals, base_n, s)
+        row["variance_multiplier"] = None if vm is None else vm.to_dict()
+        if vm is None:
+            row["variance_multiplier_reason"] = ZERO_VARIANCE
         row["bias"] = stats.mean_interval(vals, s, shift=ideal).to_dict()
         row["rmse"] = stats.rmse(vals, ideal)
-        if sampler is None or sigma0_2 is None:
-            pred = Prediction(None, "no exact output distributions at this width: trials were "
-                                    "re-simulated and theory values need exact distributions")
-        else:
-            pred = predict(row["_run"].estimate, ts.estimates, workload, noise,
-                           sampler.probabilities, sigma0_2)
+        pred = _prediction(row, ts, workload, noise, sampler, sigma0_2)
         row["theory_multiplier"] = pred.multiplier
         row["theory_reason"] = pred.reason
         if pred.optimal_split is not None:
             row["theory_multiplier_optimal_split"] = pred.optimal_split
         row["theory_details"] = pred.extra
         row["theory_bound"] = pred.bound
-        row["consistent"] = pred.consistent_with(vm.ci_low, vm.ci_high)
+        row["consistent"] = None if vm is None else pred.consistent_with(vm.ci_low, vm.ci_high)
         row["floor"] = pred.floor
-        row["floor_violated"] = pred.floor is not None and vm.ci_high < pred.floor
+        row["floor_violated"] = (pred.floor is not None and vm is not None
+                                 and vm.ci_high < pred.floor)
         model = stats.ErrorModel.from_trials(vals, ideal, n)
         row["sigma2_per_shot"] = model.sigma2
         if k == 0:
@@ -305,6 +305,31 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         if target_error is not None:
             row["shots_for_error"] = model.shots_for(target_error)
         row["rmse_at_budget"] = {str(b): model.rmse_at(b) for b in (n, *budgets)}
+
+
+ZERO_VARIANCE = ("the unmitigated estimator has zero variance here (every outcome gives the "
+                 "same value, e.g. without noise): a multiplier relative to it is undefined")
+
+
+def _prediction(row: dict[str, Any], ts: Any, workload: Workload, noise: NoiseModel,
+                sampler: Any, sigma0_2: float | None) -> Any:
+    """The theory value, or None with the reason where it does not exist (no exact
+    distributions; a zero baseline variance, which every multiplier divides by)."""
+    from .predict import Prediction, predict
+
+    if sampler is None or sigma0_2 is None:
+        return Prediction(None, "no exact output distributions at this width: trials were "
+                                "re-simulated and theory values need exact distributions")
+    if not sigma0_2 > 0:
+        return Prediction(None, ZERO_VARIANCE)
+    try:
+        pred = predict(row["_run"].estimate, ts.estimates, workload, noise,
+                       sampler.probabilities, sigma0_2)
+    except ZeroDivisionError as exc:
+        return Prediction(None, f"the theory divides by zero here ({exc})")
+    if pred.multiplier is not None and not np.isfinite(pred.multiplier):
+        return Prediction(None, f"the theory is not finite here ({pred.multiplier})")
+    return pred
 
 
 def _hardware(rows: list[dict[str, Any]], hw: Any, workload: Workload,
