@@ -89,10 +89,10 @@ def resolve(circuit: Any, observable: str | None = None) -> Workload:
         spec = circuit.strip()
         path = Path(spec)
         shipped = QASM_DIR / spec if not path.suffix else QASM_DIR / path.name
-        if path.suffix == ".qasm" or path.exists():
-            if not path.exists() and shipped.exists():
+        if path.suffix == ".qasm" or _exists(path):
+            if not _exists(path) and _exists(shipped):
                 path = shipped
-            if not path.exists():
+            if not _exists(path):
                 raise SpecError(f"circuit file {spec} does not exist")
             canon, obs_default = load_qasm(path)
             name = path.name
@@ -122,6 +122,14 @@ def resolve(circuit: Any, observable: str | None = None) -> Workload:
     if text is None:
         text = "Z" * n
     return Workload(name, canon, parse_observable(text, n))
+
+
+def _exists(path: Path) -> bool:
+    """Whether a file is there; False for names the system cannot hold (too long, NUL)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _parse_params(text: str, spec: str) -> dict[str, int | float]:

@@ -127,12 +127,14 @@ def main() -> None:
 @click.option("--target-error", type=float, help="Report total shots needed to reach this RMSE.")
 @click.option("--budget", "budgets", multiple=True, type=int,
               help="Repeatable: report RMSE at this total shot budget.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Stop with an error after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
 @user_errors
 def profile(circuit: str, observable: str | None, backend: str, noise: float, p1: float | None,
             readout: str | None, strategies: tuple[str, ...], shots: int, seed: int,
             repeats: int, trials: int, hardware: str | None, target_error: float | None,
-            budgets: tuple[int, ...], as_json: bool) -> None:
+            budgets: tuple[int, ...], timeout: float | None, as_json: bool) -> None:
     """Profile mitigation strategies on one CIRCUIT.
 
     CIRCUIT is a family spec (ghz:n=4, mirror:n=4,depth=8,seed=3, rb:n=1,depth=10,
@@ -145,7 +147,7 @@ def profile(circuit: str, observable: str | None, backend: str, noise: float, p1
                          strategies=list(strategies) or list(DEFAULT_STRATEGIES), shots=shots,
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
                          trials=trials, hardware=_hardware(hardware), target_error=target_error,
-                         budgets=list(budgets))
+                         budgets=list(budgets), timeout=timeout)
     for problem in result.errors:
         click.echo(f"error: {shorten(problem)}", err=True)
     if as_json:

@@ -8,20 +8,23 @@ calibrate before they mitigate), and Mitiq's combination.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from math import inf, isfinite
 from typing import Any
 
 import numpy as np
 
 from .backends import MAX_DENSITY_QUBITS, Backend, get_backend
 from .circuits import Workload, resolve
-from .errors import SpecError
+from .errors import MitprofError, SpecError
 from .measure import PHASES, PhaseClock
 from .noise import Noise, NoiseModel
 from .result import ProfileResult, StrategyResult
-from .seeds import derive_seed
+from .seeds import check_seed, derive_seed
 from .techniques import Estimate, Job, StrategySpec, parse_strategies
 
 DEFAULT_STRATEGIES = ("zne", "pec", "rem")
@@ -117,6 +120,66 @@ def prepare(spec: StrategySpec, workload: Workload, noise: NoiseModel, sampler: 
     return spec.with_options(overrides) if overrides else spec
 
 
+# ---------------------------------------------------------------- argument checks
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (isinstance(value, int | float | np.integer | np.floating)
+            and not isinstance(value, bool) and isfinite(float(value)))
+
+
+def _check_arguments(observable: Any, backend: Any, p1: Any, readout: Any, strategies: Any,
+                     timeout: Any) -> None:
+    """Wrong types of `profile`'s arguments, named, as SpecErrors (not TypeErrors from deep
+    inside the run)."""
+    if observable is not None and not isinstance(observable, str):
+        raise SpecError(f"observable must be a Pauli string such as 'ZZ', got {observable!r}")
+    if not isinstance(backend, str):
+        raise SpecError(f"backend must be a backend name such as 'aer' (`mitprof list "
+                        f"backends`), got {backend!r}")
+    if p1 is not None and not _is_number(p1):
+        raise SpecError(f"p1 must be a number in [0, 1), got {p1!r}")
+    if readout is not None:
+        pair = isinstance(readout, tuple | list) and len(readout) == 2
+        if not (_is_number(readout) or (pair and all(_is_number(x) for x in readout))):
+            raise SpecError(f"readout must be a number P or a pair (P01, P10), got {readout!r}")
+    if timeout is not None and not (_is_number(timeout) and timeout > 0):
+        raise SpecError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if not isinstance(strategies, str | StrategySpec) and (
+            not isinstance(strategies, Iterable)
+            or not all(isinstance(s, str | StrategySpec) for s in strategies)):
+        raise SpecError(f"strategies must be a list of strategy specs such as 'zne', got "
+                        f"{strategies!r}")
+
+
+def _with_timeout(fn: Callable[..., ProfileResult]) -> Callable[..., ProfileResult]:
+    """`profile(..., timeout=SECONDS)`: the whole profile under `sweep.deadline`; running
+    over it is a MitprofError (a sweep gives its points their deadline itself)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> ProfileResult:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+        timeout = bound.arguments.get("timeout")
+        if timeout is None:
+            return fn(*args, **kwargs)
+        if not (_is_number(timeout) and timeout > 0):
+            raise SpecError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        from .sweep import PointTimeout, deadline
+
+        try:
+            with deadline(float(timeout)):
+                return fn(*args, **kwargs)
+        except PointTimeout:
+            raise MitprofError(f"timed out after {timeout:g} s (--timeout)") from None
+
+    return wrapper
+
+
+@_with_timeout
 def profile(
     circuit: Any,
     observable: str | None = None,
@@ -132,6 +195,7 @@ def profile(
     hardware: Any = None,
     target_error: float | None = None,
     budgets: Sequence[int] = (),
+    timeout: float | None = None,
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
@@ -143,17 +207,30 @@ def profile(
     multipliers, biases and their bootstrap intervals; 0 skips them. `hardware`
     (a preset name or parameters) projects QPU time; `target_error` asks for the
     shots each strategy needs to reach that RMSE; `budgets` adds RMSE at those totals.
+    `timeout` (seconds) stops the profile with an error when it runs longer. Requests beyond
+    the machine's memory or `mitprof.limits` are refused before anything runs.
     """
-    if not isinstance(shots, int) or isinstance(shots, bool) or shots <= 0:
+    _check_arguments(observable=observable, backend=backend, p1=p1, readout=readout,
+                     strategies=strategies, timeout=timeout)
+    if not _is_int(shots) or shots <= 0:
         raise SpecError(f"shots must be a positive integer, got {shots!r}")
-    if not isinstance(repeats, int) or repeats < 1:
+    if not _is_int(repeats) or repeats < 1:
         raise SpecError(f"repeats must be a positive integer, got {repeats!r}")
-    if not isinstance(trials, int) or trials < 0 or trials == 1:
+    if not _is_int(trials) or trials < 0 or trials == 1:
         raise SpecError(f"trials must be 0 (no statistics) or at least 2, got {trials!r}")
-    if target_error is not None and not target_error > 0:
-        raise SpecError(f"target error must be positive, got {target_error!r}")
-    if any(not isinstance(b, int) or b <= 0 for b in budgets):
-        raise SpecError(f"shot budgets must be positive integers, got {list(budgets)}")
+    seed = check_seed(seed)
+    if target_error is not None and not (_is_number(target_error) and 0 < target_error < inf):
+        raise SpecError(f"target error must be a positive number, got {target_error!r}")
+    budgets = () if budgets is None else budgets
+    if isinstance(budgets, str | bytes) or not isinstance(budgets, Iterable):
+        raise SpecError(f"budgets must be a list of positive integers, got {budgets!r}")
+    budgets = list(budgets)
+    if any(not _is_int(b) or b <= 0 for b in budgets):
+        raise SpecError(f"shot budgets must be positive integers, got {budgets}")
+    if isinstance(strategies, str | StrategySpec):
+        strategies = [strategies]
+    if isinstance(readout, list):
+        readout = (readout[0], readout[1])
     specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
     nz = (noise if isinstance(noise, NoiseModel)
           else Noise.from_level(noise, p1=p1, readout=readout))

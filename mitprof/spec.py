@@ -19,13 +19,12 @@ import math
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-
-MAX_SEED = 2**32 - 1  # mitiq's circuit generators take numpy RandomState seeds
-
+from .seeds import FAMILY_MAX_SEED, MAX_SEED, check_seed  # noqa: F401  (MAX_SEED: re-exported)
 
 SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
               "hardware", "target_error", "budgets", "timeout")
@@ -188,7 +187,7 @@ class SweepSpec:
     def __post_init__(self) -> None:
         s = object.__setattr__
         s(self, "name", _str(self.name, "sweep.name"))
-        s(self, "seed", _int(self.seed, "sweep.seed", 0, MAX_SEED))
+        s(self, "seed", check_seed(self.seed, "sweep.seed"))
         s(self, "shots", _unique([_int(v, f"sweep.shots[{i}]", 1) for i, v in
                                   enumerate(_list(self.shots, "sweep.shots", True))],
                                  "sweep.shots"))
@@ -465,6 +464,13 @@ def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> Circuit
     if not isinstance(c, CircuitSpec):
         raise SpecError(f"{path}: expected a table (or CircuitSpec), got {_kind(c)}")
     observable = None if c.observable is None else _str(c.observable, f"{path}.observable")
+    if observable is not None:  # its terms and weights now; its width when the circuit is built
+        from .observables import parse_observable
+
+        try:
+            parse_observable(observable)
+        except SpecError as exc:
+            raise SpecError(f"{path}.observable: {exc}") from None
     if (c.family is None) == (c.file is None):
         raise SpecError(f"{path}: give exactly one of `family` or `file`")
     if c.file is not None:
@@ -510,11 +516,14 @@ def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> Circuit
             raise SpecError(f"{where}: unknown parameter for family {family!r}; valid: "
                             f"{', '.join(others) or 'none'}")
         if key == "seed":
-            params.append((key, _int(value, where, 0, MAX_SEED)))
+            params.append((key, _int(value, where, 0, FAMILY_MAX_SEED)))
         elif isinstance(defaults[key], int):
             params.append((key, _int(value, where)))
         else:
             params.append((key, _float(value, where)))
+    if "seed" in defaults and "seed" not in dict(params) and sweep_seed > FAMILY_MAX_SEED:
+        raise SpecError(f"{path}.params.seed: family {family!r} takes seeds up to 2**32 - 1 "
+                        f"and defaults to the sweep seed ({sweep_seed}); set params.seed")
     return CircuitSpec(family=family, qubits=qubits, depths=depths,
                        params=tuple(sorted(params)), observable=observable)
 
@@ -589,6 +598,9 @@ def load_spec(source: str | Path | Mapping[str, Any] | SweepSpec) -> SweepSpec:
         return source
     if isinstance(source, Mapping):
         return SweepSpec.from_dict(source)
+    if not isinstance(source, str | PathLike):
+        raise SpecError(f"spec: expected a TOML file, a mapping or a SweepSpec, got "
+                        f"{_kind(source)} ({source!r})")
     path = Path(source)
     try:
         raw = path.read_bytes()

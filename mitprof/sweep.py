@@ -278,6 +278,9 @@ def run_sweep(
     from .store import Store, check_existing
 
     t_start = time.perf_counter()
+    if not isinstance(out, str | os.PathLike) or not str(out).strip():
+        raise MitprofError(f"out: the sweep directory to store results in (a path) is "
+                           f"required, got {out!r}")
     spec = load_spec(spec)
     if timeout is not None:
         from .spec import _float

@@ -52,3 +52,113 @@ def test_noise_zero_with_a_nonzero_variance_keeps_its_multipliers():
                         shots=50, trials=10, repeats=1)
     assert r["zne"].variance_multiplier is not None
     assert r["zne"].theory_multiplier is not None
+
+
+# ---------------------------------------------------------------- API arguments
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"backend": None}, "backend must be a backend name"),
+    ({"readout": (0.1, 0.1, 0.1)}, "readout must be a number P or a pair"),
+    ({"readout": "0.1"}, "readout must be"),
+    ({"p1": "x"}, "p1 must be a number"),
+    ({"observable": 5}, "observable must be a Pauli string"),
+    ({"strategies": [None]}, "strategies must be a list"),
+    ({"budgets": None, "target_error": "small"}, "target error must be a positive number"),
+    ({"budgets": 5}, "budgets must be a list"),
+    ({"seed": -1}, "seed: must be >= 0"),
+    ({"seed": 2**64}, "seed: must be <= 2**63 - 1"),
+    ({"seed": 1.5}, "seed: expected an integer"),
+    ({"shots": True}, "shots must be a positive integer"),
+    ({"timeout": 0}, "timeout must be a positive number"),
+    ({"timeout": "soon"}, "timeout must be a positive number"),
+])
+def test_profile_names_the_wrong_argument(kwargs, needle):
+    import mitprof
+    from mitprof.errors import SpecError
+
+    with pytest.raises(SpecError, match=needle.replace("(", r"\(").replace("*", r"\*")):
+        mitprof.profile("ghz:n=2", **{"trials": 0, "repeats": 1, "shots": 10, **kwargs})
+
+
+def test_profile_and_spec_share_one_seed_rule():
+    import mitprof
+    from mitprof.errors import SpecError
+    from mitprof.seeds import MAX_SEED
+    from mitprof.spec import load_spec
+    from mitprof.sweep import point_seed
+
+    for bad in (-1, MAX_SEED + 1):
+        with pytest.raises(SpecError, match="seed"):
+            load_spec({"sweep": {"seed": bad}, "circuits": [{"family": "ghz", "qubits": [2]}]})
+        with pytest.raises(SpecError, match="seed"):
+            mitprof.profile("ghz:n=2", seed=bad, trials=0, repeats=1, shots=10)
+    spec = load_spec({"sweep": {"seed": MAX_SEED}, "circuits": [{"family": "ghz",
+                                                                 "qubits": [2]}]})
+    point = next(spec.points())
+    # a stored point's engine seed can be given back to profile
+    r = mitprof.profile("ghz:n=2", seed=point_seed(point), strategies=[], trials=0,
+                        repeats=1, shots=10)
+    assert r.seed == point_seed(point)
+    # a family whose generator takes 32-bit seeds does not silently take a 63-bit one
+    with pytest.raises(SpecError, match=r"circuits\[0\].params.seed"):
+        load_spec({"sweep": {"seed": MAX_SEED},
+                   "circuits": [{"family": "mirror", "qubits": [2]}]})
+
+
+@pytest.mark.parametrize("out", [None, 5, ""])
+def test_run_sweep_needs_a_directory(out):
+    from mitprof.errors import MitprofError
+    from mitprof.sweep import run_sweep
+
+    spec = {"sweep": {"trials": 0}, "circuits": [{"family": "ghz", "qubits": [2]}]}
+    with pytest.raises(MitprofError, match="out: the sweep directory"):
+        run_sweep(spec, out=out, executor="serial")
+
+
+def test_run_sweep_needs_a_spec(tmp_path):
+    from mitprof.errors import SpecError
+    from mitprof.sweep import run_sweep
+
+    with pytest.raises(SpecError, match="spec: expected a TOML file"):
+        run_sweep(None, out=tmp_path / "out", executor="serial")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- observables, names
+
+
+@pytest.mark.parametrize("observable", ["1e999*ZZ", "1e999*ZZ-1e999*ZZ", "1e200*ZZ",
+                                        "-1e999*ZZ+XX"])
+def test_observable_weights_must_be_finite(observable):
+    from mitprof.errors import SpecError
+    from mitprof.observables import parse_observable
+
+    with pytest.raises(SpecError, match="must be finite"):
+        parse_observable(observable, 2)
+    one_error(run("profile", "ghz:n=2", "--observable", observable, "--trials", "0"),
+              "weights must be finite")
+
+
+def test_a_non_finite_observable_in_a_sweep_is_refused_with_the_spec(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text('[sweep]\ntrials = 0\n[[circuits]]\nfamily = "ghz"\nqubits = [2]\n'
+                    'observable = "1e999*ZZ"\n')
+    res = run("run", spec, "--out", tmp_path / "out", "--executor", "serial")
+    one_error(res, "weights must be finite")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_circuit_name_too_long_for_a_file_name():
+    line = one_error(run("profile", "x" * 6000 + ":n=2", "--trials", "0"),
+                     "unknown circuit family")
+    assert len(line) < 500
+    one_error(run("profile", "y" * 6000 + ".qasm", "--trials", "0"), "does not exist")
+
+
+def test_profile_timeout():
+    import time
+
+    t0 = time.perf_counter()
+    one_error(run("profile", "mirror:n=3,depth=4", "-s", "pec:samples=100000", "--trials",
+                  "0", "--repeats", "1", "--timeout", "0.5"), "timed out after 0.5 s")
+    assert time.perf_counter() - t0 < 20
