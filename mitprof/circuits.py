@@ -72,6 +72,9 @@ def load_qasm(path: str | Path) -> tuple[cirq.Circuit, str | None]:
             msg = msg[loc.end():].strip("'\"")
             raise SpecError(f"{path}, line {loc.group(1)}: malformed OpenQASM: {msg}") from None
         raise SpecError(f"{path}: malformed OpenQASM: {msg}") from None
+    from .limits import check_circuit
+
+    check_circuit(str(path), qc.num_qubits, qc.size())  # before lowering, which is per gate
     m = _QASM_OBS.search(text)
     return from_qiskit(qc, str(path)), (m.group(1) if m else None)
 
@@ -94,6 +97,9 @@ def resolve(circuit: Any, observable: str | None = None) -> Workload:
                 path = shipped
             if not _exists(path):
                 raise SpecError(f"circuit file {spec} does not exist")
+            from .limits import check_qasm_file
+
+            check_qasm_file(path)
             canon, obs_default = load_qasm(path)
             name = path.name
         else:
@@ -101,6 +107,9 @@ def resolve(circuit: Any, observable: str | None = None) -> Workload:
 
             fam, _, arg_text = spec.partition(":")
             params = _parse_params(arg_text, spec)
+            from .limits import check_family
+
+            check_family(spec, params)
             raw, obs_default = build_family(fam.strip(), params)
             canon = from_cirq(raw, spec)
             name = spec

@@ -156,6 +156,22 @@ def _check_arguments(observable: Any, backend: Any, p1: Any, readout: Any, strat
                         f"{strategies!r}")
 
 
+def _check_limits(workload: Workload, specs: Sequence[StrategySpec], noise: NoiseModel,
+                  shots: int, repeats: int, trials: int) -> None:
+    """Size the request before anything runs (`mitprof.limits`)."""
+    from . import limits
+
+    n_1q = n_2q = 0
+    for op in workload.circuit.all_operations():
+        n_1q += len(op.qubits) == 1
+        n_2q += len(op.qubits) >= 2
+    limits.check_circuit(workload.name, workload.n_qubits, n_1q + n_2q)
+    groups = workload.observable.groups
+    limits.check_profile(specs, workload.n_qubits, len(groups), (n_1q, n_2q),
+                         (float(getattr(noise, "p1", 0.0)), float(getattr(noise, "p2", 0.0))),
+                         shots, repeats, trials, max(len(g.measured_qubits) for g in groups))
+
+
 def _with_timeout(fn: Callable[..., ProfileResult]) -> Callable[..., ProfileResult]:
     """`profile(..., timeout=SECONDS)`: the whole profile under `sweep.deadline`; running
     over it is a MitprofError (a sweep gives its points their deadline itself)."""
@@ -240,6 +256,7 @@ def profile(
 
         hw = get_model(hardware)
     workload = resolve(circuit, observable)
+    _check_limits(workload, specs, nz, shots, repeats, trials)
     be = get_backend(backend)
     from . import exact
     from .lowering import is_clifford

@@ -162,3 +162,54 @@ def test_profile_timeout():
     one_error(run("profile", "mirror:n=3,depth=4", "-s", "pec:samples=100000", "--trials",
                   "0", "--repeats", "1", "--timeout", "0.5"), "timed out after 0.5 s")
     assert time.perf_counter() - t0 < 20
+
+
+# ---------------------------------------------------------------- sizes, before anything runs
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["ghz:n=2", "--shots", "1000000000000"], ["1,000,000,000,000 shots", "MAX_SHOTS"]),
+    (["ghz:n=100000000"], ["100,000,000 qubits", "MAX_QUBITS"]),
+    (["ghz:n=1e9"], ["1,000,000,000 qubits", "MAX_QUBITS"]),
+    (["mirror:n=4,depth=100000"], ["400,000 gates", "MAX_GATES"]),
+    (["ghz:n=2", "-s", "pec:samples=1000000000000"], ["circuits per estimate", "MAX_CIRCUITS"]),
+    (["ghz:n=2", "-s", "pec:precision=0.00001"], ["circuits per estimate"]),
+    (["ghz:n=2", "-s", "trex:randomizations=10000000"], ["circuits per estimate"]),
+    (["ghz:n=2", "--shots", "100000000", "--trials", "100"], ["MAX_TOTAL_SHOTS"]),
+])
+def test_oversized_requests_are_refused_with_the_figure(args, needles):
+    extra = [] if "--trials" in args else ["--trials", "0"]
+    one_error(run("profile", *args, "--repeats", "1", *extra), *needles)
+
+
+def test_the_memory_of_the_shots_is_checked_against_the_machine(monkeypatch):
+    from mitprof import limits
+
+    monkeypatch.setattr(limits, "available_memory", lambda: 100_000_000)
+    one_error(run("profile", "ghz:n=4", "--shots", "10000000", "-s", "zne", "--trials", "0",
+                  "--repeats", "1"), "need about 240.0 MB of memory", "50.0 MB is available")
+
+
+def test_large_qasm_files_are_refused_before_they_are_read(tmp_path):
+    big = tmp_path / "big.qasm"
+    with open(big, "wb") as fh:
+        fh.truncate(50_000_000)  # sparse: 50 MB without writing them
+    one_error(run("profile", big, "--trials", "0"), "50.0 MB of OpenQASM", "MAX_QASM_BYTES")
+    many = tmp_path / "many.qasm"
+    many.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n'
+                    + "cx q[0],q[1];\n" * 25_000)
+    one_error(run("profile", many, "--trials", "0"), "25,000 gates", "MAX_GATES")
+
+
+def test_an_oversized_point_in_a_sweep_is_failed_and_the_sweep_goes_on(tmp_path):
+    from mitprof.store import Reader
+    from mitprof.sweep import run_sweep
+
+    spec = {"sweep": {"trials": 0, "repeats": 1, "shots": 10},
+            "circuits": [{"family": "ghz", "qubits": [2, 5000]}],
+            "strategies": [{"name": "rem"}]}
+    summary = run_sweep(spec, tmp_path / "out", executor="serial")
+    assert (summary.done, summary.failed) == (1, 1)
+    with Reader(tmp_path / "out") as reader:
+        [(_, _, error)] = reader.failures()
+    assert "5,000 qubits is over the limit" in error
