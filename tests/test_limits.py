@@ -213,3 +213,117 @@ def test_an_oversized_point_in_a_sweep_is_failed_and_the_sweep_goes_on(tmp_path)
     with Reader(tmp_path / "out") as reader:
         [(_, _, error)] = reader.failures()
     assert "5,000 qubits is over the limit" in error
+
+
+# ---------------------------------------------------------------- worker deaths
+
+
+def _fake(point):
+    import json
+    import os
+
+    rows = [(label, 1.0, 0.0, 1.0, 0.01, json.dumps({"strategy": label, "value": 1.0}))
+            for label in point.labels]
+    return {"point_id": point.point_id, "status": "done", "record": json.dumps({}),
+            "results": rows, "worker": f"test:{os.getpid()}", "seconds": 0.0}
+
+
+def _siblings():
+    """The other pool workers of this worker's coordinator (not its resource tracker)."""
+    import os
+    from pathlib import Path
+
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getppid() and b"spawn_main" in cmd:
+            out.append(int(proc.name))
+    return out
+
+
+def _marker(point, tag):
+    """True the first time a worker reaches this (point, tag) in this test's directory."""
+    import os
+
+    try:
+        os.close(os.open(os.path.join(os.environ["MITPROF_TEST_DIR"],
+                                      f"{point.point_id}-{tag}"), os.O_CREAT | os.O_EXCL))
+        return True
+    except FileExistsError:
+        return False
+
+
+def kills_a_sibling_twice(point):
+    """The first point's first two runs SIGKILL the other workers (as an outside kill
+    would): the points in them are re-run, none is blamed."""
+    import os
+    import signal
+    import time
+
+    if point.noise_level == 0.001:
+        for tag in ("a", "b"):
+            if _marker(point, tag):
+                time.sleep(0.3)  # the others have started
+                for pid in _siblings():
+                    os.kill(pid, signal.SIGKILL)
+                time.sleep(0.5)
+                break
+    else:
+        time.sleep(0.3)
+    return _fake(point)
+
+
+def kills_itself_once(point):
+    import os
+    import signal
+
+    if point.noise_level == 0.002 and _marker(point, "self"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _fake(point)
+
+
+def always_killed(point):
+    import os
+    import signal
+
+    if point.noise_level == 0.002:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _fake(point)
+
+
+def _grid():
+    from mitprof.spec import load_spec
+
+    return load_spec({"sweep": {"name": "deaths", "trials": 0, "repeats": 1,
+                                "noise_levels": [0.001, 0.002, 0.003, 0.004]},
+                      "circuits": [{"family": "ghz", "qubits": [2]}],
+                      "strategies": [{"name": "rem"}]})
+
+
+@pytest.mark.parametrize("point_fn", [kills_a_sibling_twice, kills_itself_once])
+def test_worker_deaths_blame_no_point_that_did_not_die_alone(tmp_path, monkeypatch, point_fn):
+    from mitprof.sweep import run_sweep
+
+    monkeypatch.setenv("MITPROF_TEST_DIR", str(tmp_path))
+    summary = run_sweep(_grid(), tmp_path / "out", executor="process", workers=2,
+                        point_fn=point_fn)
+    assert (summary.done, summary.failed) == (4, 0)
+
+
+def test_a_point_killed_alone_is_failed_with_the_signal(tmp_path):
+    from mitprof.store import Reader
+    from mitprof.sweep import run_sweep
+
+    summary = run_sweep(_grid(), tmp_path / "out", executor="process", workers=2,
+                        point_fn=always_killed)
+    assert (summary.done, summary.failed) == (3, 1)
+    with Reader(tmp_path / "out") as reader:
+        [(_, _, error)] = reader.failures()
+    assert error == ("worker process died while running this point alone: killed by "
+                     "signal 9 (SIGKILL; often the out-of-memory killer)")
