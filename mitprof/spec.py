@@ -307,6 +307,31 @@ class SweepSpec:
                 self.shots)
         yield from heapq.merge(*streams, key=lambda p: -p.cost)
 
+    def plan_digest(self) -> str:
+        """Identifies the set of points (every field of their identity, file contents
+        included): a store whose plan is complete for this digest need not plan again."""
+        d = self.to_dict()
+        d["sweep"].pop("timeout", None)
+        return _digest([d, [c.file_sha256 for c in self.circuits]])
+
+    def point_at(self, seq: int) -> Point | None:
+        """The point at position `seq` in spec order (`points()`), without walking to it."""
+        nb, nl, ns = len(self.backends), len(self.noise_levels), len(self.shots)
+        offset = 0
+        for ci, c in enumerate(self.circuits):
+            size = _grid_size(c) * nb * nl * ns
+            if seq < offset + size:
+                widths: list[int | None] = list(c.qubits) if c.family else [None]
+                depths: list[int | None] = list(c.depths) if c.depths else [None]
+                rest, si = divmod(seq - offset, ns)
+                rest, li = divmod(rest, nl)
+                rest, bi = divmod(rest, nb)
+                qi, di = divmod(rest, len(depths))
+                return self._point(ci, c, widths[qi], depths[di], self.backends[bi],
+                                   self.noise_levels[li], self.shots[si], seq)
+            offset += size
+        return None
+
     def _entry_points(self, ci: int, c: CircuitSpec, offset: int,
                       descending: bool) -> Iterator[Point]:
         widths: list[int | None] = list(c.qubits) if c.family else [None]

@@ -22,7 +22,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -302,21 +302,38 @@ def run_sweep(
             total = len(spec)
             run_id = store.begin_run(spec.to_dict(), env, runner.name, runner.workers,
                                      runner.threads_per_worker, total)
-            store.plan(spec.points())
             wanted = ("pending", "failed") if retry_failed else ("pending",)
-            counts = _counts(store)
-            todo = counts["pending"] + (counts["failed"] if retry_failed else 0)
+            digest = spec.plan_digest()
+            planner = None
+            if store.plan_complete(digest):  # a resume: read only the rows still to run
+                counts = _counts(store)
+                todo = counts["pending"] + (counts["failed"] if retry_failed else 0)
+            else:  # run while the plan is written (first run, edited spec, unfinished plan)
+                store.start_plan(digest)
+                planner = store.planner(spec.points(), digest).start()
+                counts = _counts(store)
+                todo = total - counts["done"] - counts["failed"] * (not retry_failed)
             bar = Progress(spec.name, total, total - todo, enabled=progress)
             bar.render()
             coordinator += time.perf_counter() - t
             clock = [0.0]
 
             def tasks() -> Iterator[Point]:
+                if planner is None:
+                    for seq, point_id in store.to_run(wanted):
+                        t0 = time.perf_counter()
+                        found = spec.point_at(seq)
+                        clock[0] += time.perf_counter() - t0
+                        if found is not None and found.point_id == point_id:
+                            yield found
+                    return
+                # statuses of points the plan has not reached yet are unknown: pending
                 stream = spec.execution_order()
                 while True:
                     t0 = time.perf_counter()
                     point = next(stream, None)
-                    while point is not None and store.status_of(point.point_id) not in wanted:
+                    while point is not None and store.status_of(point.point_id) not in (
+                            *wanted, None):
                         point = next(stream, None)
                     clock[0] += time.perf_counter() - t0
                     if point is None:
@@ -330,16 +347,20 @@ def run_sweep(
                     rec = outcome.result
                     if outcome.error is not None or not isinstance(rec, dict):
                         rec = {"status": "failed", "error": outcome.error or "no result"}
-                    store.record(outcome.task.point_id, rec, run_id)
+                    store.record(outcome.task.point_id, rec, run_id, outcome.task)
                     ran += 1
                     ran_failed += rec["status"] == "failed"
                     bar.update(rec["status"] == "failed")
                     coordinator += time.perf_counter() - t0
             except KeyboardInterrupt:
+                if planner is not None:
+                    planner.stop()
                 store.end_run(run_id, "interrupted")
                 raise
             finally:
                 bar.close()
+                if planner is not None:
+                    _finish(planner, failing=sys.exc_info()[0] is not None)
             t0 = time.perf_counter()
             store.end_run(run_id, "finished")
             final = _counts(store)
@@ -351,6 +372,17 @@ def run_sweep(
         failed=final["failed"], pending=final["pending"], ran=ran, ran_failed=ran_failed,
         wall_seconds=time.perf_counter() - t_start, coordinator_seconds=coordinator,
         runner=runner.name, workers=runner.workers)
+
+
+def _finish(planner: Any, failing: bool) -> None:
+    """Wait for the plan to be written (the final counts need it); when the sweep is
+    failing or interrupted, stop it instead and keep the sweep's own exception."""
+    if failing:
+        planner.stop()
+        with suppress(BaseException):
+            planner.join()
+        return
+    planner.join()
 
 
 def _counts(store: Any) -> dict[str, int]:

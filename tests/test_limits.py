@@ -327,3 +327,66 @@ def test_a_point_killed_alone_is_failed_with_the_signal(tmp_path):
         [(_, _, error)] = reader.failures()
     assert error == ("worker process died while running this point alone: killed by "
                      "signal 9 (SIGKILL; often the out-of-memory killer)")
+
+
+# ---------------------------------------------------------------- planning large sweeps
+
+
+def _big(levels=200):
+    from mitprof.spec import load_spec
+
+    return load_spec({"sweep": {"name": "big", "trials": 0, "repeats": 1,
+                                "noise_levels": [round(1e-4 * (i + 1), 6)
+                                                 for i in range(levels)]},
+                      "circuits": [{"family": "mirror", "qubits": list(range(1, 11)),
+                                    "depths": list(range(1, 11))}],
+                      "strategies": [{"name": "rem"}]})  # 20,000 points
+
+
+def _stored(point):
+    return {"status": "failed", "error": "not run in this test"}
+
+
+def test_a_large_sweep_runs_while_it_plans_and_resumes_without_planning(tmp_path,
+                                                                         monkeypatch):
+    import sqlite3
+
+    from mitprof.spec import SweepSpec
+    from mitprof.store import Reader
+    from mitprof.sweep import run_sweep
+
+    spec, out = _big(), tmp_path / "out"
+    seen = []
+
+    def first_then_stop(point):
+        if seen:
+            raise KeyboardInterrupt
+        conn = sqlite3.connect(out / "results.sqlite")
+        seen.append(conn.execute("SELECT count(*) FROM points").fetchone()[0])
+        conn.close()
+        return _stored(point)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out, executor="serial", point_fn=first_then_stop)
+    assert seen[0] < len(spec)  # the first point ran before the plan was written
+
+    summary = run_sweep(spec, out, executor="serial", point_fn=_stored)  # plans, runs all
+    assert summary.ran == len(spec) - 1 and summary.failed == len(spec)
+
+    with Reader(out) as reader:  # mark all but two as to be run again
+        ids = [p["point_id"] for p in reader.points()][::10_000]
+    conn = sqlite3.connect(out / "results.sqlite")
+    conn.executemany("UPDATE points SET status = 'pending' WHERE point_id = ?",
+                     [(i,) for i in ids])
+    conn.commit()
+    conn.close()
+
+    def no_planning(self):
+        raise AssertionError("a resume of a completely planned store walked the grid")
+
+    monkeypatch.setattr(SweepSpec, "points", no_planning)
+    monkeypatch.setattr(SweepSpec, "execution_order", no_planning)
+    ran = []
+    summary = run_sweep(spec, out, executor="serial",
+                        point_fn=lambda p: ran.append(p.point_id) or _stored(p))
+    assert sorted(ran) == sorted(ids) and summary.pending == 0
