@@ -582,10 +582,14 @@ class Planner:
     def stop(self) -> None:
         self._stop.set()
 
-    def join(self) -> None:
-        self._thread.join()
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the plan (at most `timeout` seconds); True once it has ended."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return False
         if self.error is not None:
             raise self.error
+        return True
 
     def _run(self) -> None:
         import itertools

@@ -374,13 +374,16 @@ def run_sweep(
         runner=runner.name, workers=runner.workers)
 
 
-def _finish(planner: Any, failing: bool) -> None:
-    """Wait for the plan to be written (the final counts need it); when the sweep is
-    failing or interrupted, stop it instead and keep the sweep's own exception."""
+def _finish(planner: Any, failing: bool, patience: float = 2.0) -> None:
+    """Wait for the plan to be written (the final counts need it). When the sweep is
+    failing or interrupted, give the plan `patience` seconds to end (small plans are
+    then complete, and `status` counts every point), then stop it, keeping the sweep's
+    own exception; the next run completes it."""
     if failing:
-        planner.stop()
         with suppress(BaseException):
-            planner.join()
+            if not planner.join(patience):
+                planner.stop()
+                planner.join()
         return
     planner.join()
 
