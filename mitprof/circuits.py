@@ -72,6 +72,9 @@ def load_qasm(path: str | Path) -> tuple[cirq.Circuit, str | None]:
             msg = msg[loc.end():].strip("'\"")
             raise SpecError(f"{path}, line {loc.group(1)}: malformed OpenQASM: {msg}") from None
         raise SpecError(f"{path}: malformed OpenQASM: {msg}") from None
+    from .limits import check_circuit
+
+    check_circuit(str(path), qc.num_qubits, qc.size())  # before lowering, which is per gate
     m = _QASM_OBS.search(text)
     return from_qiskit(qc, str(path)), (m.group(1) if m else None)
 
@@ -97,11 +100,14 @@ def resolve(circuit: Any, observable: Any = None, observable_order: str | None =
         spec = circuit.strip()
         path = Path(spec)
         shipped = QASM_DIR / spec if not path.suffix else QASM_DIR / path.name
-        if path.suffix == ".qasm" or path.exists():
-            if not path.exists() and shipped.exists():
+        if path.suffix == ".qasm" or _exists(path):
+            if not _exists(path) and _exists(shipped):
                 path = shipped
-            if not path.exists():
+            if not _exists(path):
                 raise SpecError(f"circuit file {spec} does not exist")
+            from .limits import check_qasm_file
+
+            check_qasm_file(path)
             canon, obs_default = load_qasm(path)
             name = path.name
         else:
@@ -109,6 +115,9 @@ def resolve(circuit: Any, observable: Any = None, observable_order: str | None =
 
             fam, _, arg_text = spec.partition(":")
             params = _parse_params(arg_text, spec)
+            from .limits import check_family
+
+            check_family(spec, params)
             raw, obs_default = build_family(fam.strip(), params)
             canon = from_cirq(raw, spec)
             name = spec
@@ -155,6 +164,14 @@ def canonical_text(circuit: cirq.Circuit) -> str:
         qubits = " ".join(str(qubit_index(q)) for q in op.qubits)
         lines.append(f"{name}{'' if angle is None else f'({angle!r})'} {qubits}")
     return f"qubits {len(circuit.all_qubits())}\n" + "\n".join(lines)
+
+
+def _exists(path: Path) -> bool:
+    """Whether a file is there; False for names the system cannot hold (too long, NUL)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _parse_params(text: str, spec: str) -> dict[str, int | float]:

@@ -155,13 +155,16 @@ class _RegistryHelp(click.Command):
 @click.option("--force", is_flag=True,
               help="Run the statistics pass even for strategies predicted to cost more than "
                    "1e6 times the unmitigated shots at equal precision.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Stop with an error after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
 @user_errors
 def profile(circuit: str, observable: str | None, observable_order: str | None, backend: str,
             noise: float, p1: float | None, readout: str | None, strategies: tuple[str, ...],
             shots: int, seed: int,
             repeats: int, trials: int, hardware: str | None, target_error: float | None,
-            budgets: tuple[int, ...], force: bool, as_json: bool) -> None:
+            budgets: tuple[int, ...], force: bool, timeout: float | None,
+            as_json: bool) -> None:
     """Profile mitigation strategies on one CIRCUIT.
 
     CIRCUIT is a family spec, with its parameters' defaults: {families} (`mitprof list
@@ -174,7 +177,8 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
                          strategies=list(strategies) or list(DEFAULT_STRATEGIES), shots=shots,
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
                          trials=trials, hardware=_hardware(hardware), target_error=target_error,
-                         budgets=list(budgets), force=force, observable_order=observable_order)
+                         budgets=list(budgets), force=force, observable_order=observable_order,
+                         timeout=timeout)
     for warning in result.warnings:
         click.echo(f"warning: {shorten(warning)}", err=True)
     for problem in result.errors:

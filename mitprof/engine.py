@@ -8,19 +8,22 @@ calibrate before they mitigate), and Mitiq's combination.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from math import inf, isfinite
 from typing import Any
 
 import numpy as np
 
 from .backends import MAX_DENSITY_QUBITS, Backend, get_backend
 from .circuits import Workload, resolve
-from .errors import SpecError
+from .errors import MitprofError, SpecError
 from .measure import PHASES, PhaseClock, now
 from .noise import Noise, NoiseModel
 from .result import ProfileResult, StrategyResult
-from .seeds import derive_seed
+from .seeds import check_seed, derive_seed
 from .techniques import Estimate, Job, StrategySpec, parse_strategies
 
 DEFAULT_STRATEGIES = ("zne", "pec", "rem")
@@ -120,6 +123,82 @@ def prepare(spec: StrategySpec, workload: Workload, noise: NoiseModel, sampler: 
     return spec.with_options(overrides) if overrides else spec
 
 
+# ---------------------------------------------------------------- argument checks
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (isinstance(value, int | float | np.integer | np.floating)
+            and not isinstance(value, bool) and isfinite(float(value)))
+
+
+def _check_arguments(observable: Any, backend: Any, p1: Any, readout: Any, strategies: Any,
+                     timeout: Any) -> None:
+    """Wrong types of `profile`'s arguments, named, as SpecErrors (not TypeErrors from deep
+    inside the run)."""
+    if observable is not None and not isinstance(observable, str):
+        raise SpecError(f"observable must be a Pauli string such as 'ZZ', got {observable!r}")
+    if not isinstance(backend, str):
+        raise SpecError(f"backend must be a backend name such as 'aer' (`mitprof list "
+                        f"backends`), got {backend!r}")
+    if p1 is not None and not _is_number(p1):
+        raise SpecError(f"p1 must be a number in [0, 1), got {p1!r}")
+    if readout is not None:
+        pair = isinstance(readout, tuple | list) and len(readout) == 2
+        if not (_is_number(readout) or (pair and all(_is_number(x) for x in readout))):
+            raise SpecError(f"readout must be a number P or a pair (P01, P10), got {readout!r}")
+    if timeout is not None and not (_is_number(timeout) and timeout > 0):
+        raise SpecError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if not isinstance(strategies, str | StrategySpec) and (
+            not isinstance(strategies, Iterable)
+            or not all(isinstance(s, str | StrategySpec) for s in strategies)):
+        raise SpecError(f"strategies must be a list of strategy specs such as 'zne', got "
+                        f"{strategies!r}")
+
+
+def _check_limits(workload: Workload, specs: Sequence[StrategySpec], noise: NoiseModel,
+                  shots: int, repeats: int, trials: int) -> None:
+    """Size the request before anything runs (`mitprof.limits`)."""
+    from . import limits
+
+    n_1q = n_2q = 0
+    for op in workload.circuit.all_operations():
+        n_1q += len(op.qubits) == 1
+        n_2q += len(op.qubits) >= 2
+    limits.check_circuit(workload.name, workload.n_qubits, n_1q + n_2q)
+    groups = workload.observable.groups
+    limits.check_profile(specs, workload.n_qubits, len(groups), (n_1q, n_2q),
+                         (float(getattr(noise, "p1", 0.0)), float(getattr(noise, "p2", 0.0))),
+                         shots, repeats, trials, max(len(g.measured_qubits) for g in groups))
+
+
+def _with_timeout(fn: Callable[..., ProfileResult]) -> Callable[..., ProfileResult]:
+    """`profile(..., timeout=SECONDS)`: the whole profile under `sweep.deadline`; running
+    over it is a MitprofError (a sweep gives its points their deadline itself)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> ProfileResult:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+        timeout = bound.arguments.get("timeout")
+        if timeout is None:
+            return fn(*args, **kwargs)
+        if not (_is_number(timeout) and timeout > 0):
+            raise SpecError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        from .sweep import PointTimeout, deadline
+
+        try:
+            with deadline(float(timeout)):
+                return fn(*args, **kwargs)
+        except PointTimeout:
+            raise MitprofError(f"timed out after {timeout:g} s (--timeout)") from None
+
+    return wrapper
+
+
+@_with_timeout
 def profile(
     circuit: Any,
     observable: Any = None,
@@ -137,6 +216,7 @@ def profile(
     budgets: Sequence[int] = (),
     force: bool = False,
     observable_order: str | None = None,
+    timeout: float | None = None,
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
@@ -154,17 +234,30 @@ def profile(
     shots each strategy needs to reach that RMSE; `budgets` adds RMSE at those totals.
     A strategy predicted to cost more than COST_LIMIT times the unmitigated shots at equal
     precision gets a warning and no statistics pass, unless `force`.
+    `timeout` (seconds) stops the profile with an error when it runs longer. Requests beyond
+    the machine's memory or `mitprof.limits` are refused before anything runs.
     """
-    if not isinstance(shots, int) or isinstance(shots, bool) or shots <= 0:
+    _check_arguments(observable=observable, backend=backend, p1=p1, readout=readout,
+                     strategies=strategies, timeout=timeout)
+    if not _is_int(shots) or shots <= 0:
         raise SpecError(f"shots must be a positive integer, got {shots!r}")
-    if not isinstance(repeats, int) or repeats < 1:
+    if not _is_int(repeats) or repeats < 1:
         raise SpecError(f"repeats must be a positive integer, got {repeats!r}")
-    if not isinstance(trials, int) or trials < 0 or trials == 1:
+    if not _is_int(trials) or trials < 0 or trials == 1:
         raise SpecError(f"trials must be 0 (no statistics) or at least 2, got {trials!r}")
-    if target_error is not None and not target_error > 0:
-        raise SpecError(f"target error must be positive, got {target_error!r}")
-    if any(not isinstance(b, int) or b <= 0 for b in budgets):
-        raise SpecError(f"shot budgets must be positive integers, got {list(budgets)}")
+    seed = check_seed(seed)
+    if target_error is not None and not (_is_number(target_error) and 0 < target_error < inf):
+        raise SpecError(f"target error must be a positive number, got {target_error!r}")
+    budgets = () if budgets is None else budgets
+    if isinstance(budgets, str | bytes) or not isinstance(budgets, Iterable):
+        raise SpecError(f"budgets must be a list of positive integers, got {budgets!r}")
+    budgets = list(budgets)
+    if any(not _is_int(b) or b <= 0 for b in budgets):
+        raise SpecError(f"shot budgets must be positive integers, got {budgets}")
+    if isinstance(strategies, str | StrategySpec):
+        strategies = [strategies]
+    if isinstance(readout, list):
+        readout = (readout[0], readout[1])
     specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
     nz = (noise if isinstance(noise, NoiseModel)
           else Noise.from_level(noise, p1=p1, readout=readout))
@@ -174,6 +267,7 @@ def profile(
 
         hw = get_model(hardware)
     workload = resolve(circuit, observable, observable_order)
+    _check_limits(workload, specs, nz, shots, repeats, trials)
     be = get_backend(backend)
     from . import exact
     from .lowering import is_clifford
@@ -288,7 +382,7 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
     """The statistics pass: trials (from exact distributions where they exist, else
     re-simulated), intervals, and theory (which needs exact distributions)."""
     from . import stats
-    from .predict import Prediction, baseline_sigma2, predict
+    from .predict import baseline_sigma2
     from .trials import run_trials
 
     sigma0_2 = baseline_sigma2(workload, sampler.probabilities) if sampler else None
@@ -309,6 +403,8 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         sets.append(ts)
     assert sets[0] is not None  # the baseline is never skipped (its cost is 1)
     base_vals, base_n = sets[0].ok, rows[0]["total_shots"]
+    # every unmitigated trial alike (no noise on a stabilizer state): no ratio to it exists
+    base_constant = len(base_vals) >= 2 and float(np.ptp(base_vals)) == 0.0
     base_model = stats.ErrorModel.from_trials(base_vals, ideal, base_n)
     for k, (row, ts) in enumerate(zip(rows, sets, strict=True)):
         if ts is None:
@@ -334,16 +430,13 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         if len(vals) < 2:
             row["statistics_error"] = "fewer than two successful trials"
             continue
-        vm = stats.variance_multiplier(vals, n, base_vals, base_n, s)
-        row["variance_multiplier"] = vm.to_dict()
+        vm = None if base_constant else stats.variance_multiplier(vals, n, base_vals, base_n, s)
+        row["variance_multiplier"] = None if vm is None else vm.to_dict()
+        if vm is None:
+            row["variance_multiplier_reason"] = ZERO_VARIANCE
         row["bias"] = stats.mean_interval(vals, s, shift=ideal).to_dict()
         row["rmse"] = stats.rmse(vals, ideal)
-        if sampler is None or sigma0_2 is None:
-            pred = Prediction(None, "no exact output distributions at this width: trials were "
-                                    "re-simulated and theory values need exact distributions")
-        else:
-            pred = predict(row["_run"].estimate, ts.estimates, workload, noise,
-                           sampler.probabilities, sigma0_2)
+        pred = _prediction(row, ts, workload, noise, sampler, sigma0_2)
         if failed and pred.multiplier is not None:
             pred = approximate(pred, f"M is measured on the {len(vals)} of {len(ts.values)} "
                                      "trials whose fit succeeded (conditional on success), the "
@@ -354,9 +447,10 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
             row["theory_multiplier_optimal_split"] = pred.optimal_split
         row["theory_details"] = pred.extra
         row["theory_bound"] = pred.label
-        row["consistent"] = pred.consistent_with(vm.ci_low, vm.ci_high)
+        row["consistent"] = None if vm is None else pred.consistent_with(vm.ci_low, vm.ci_high)
         row["floor"] = pred.floor
-        row["floor_violated"] = pred.floor is not None and vm.ci_high < pred.floor
+        row["floor_violated"] = (pred.floor is not None and vm is not None
+                                 and vm.ci_high < pred.floor)
         model = stats.ErrorModel.from_trials(vals, ideal, n)
         row["sigma2_per_shot"] = model.sigma2
         if k == 0:
@@ -368,6 +462,31 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         if target_error is not None:
             row["shots_for_error"] = model.shots_for(target_error)
         row["rmse_at_budget"] = {str(b): model.rmse_at(b) for b in (n, *budgets)}
+
+
+ZERO_VARIANCE = ("the unmitigated estimator has zero variance here (every outcome gives the "
+                 "same value, e.g. without noise): a multiplier relative to it is undefined")
+
+
+def _prediction(row: dict[str, Any], ts: Any, workload: Workload, noise: NoiseModel,
+                sampler: Any, sigma0_2: float | None) -> Any:
+    """The theory value, or None with the reason where it does not exist (no exact
+    distributions; a zero baseline variance, which every multiplier divides by)."""
+    from .predict import Prediction, predict
+
+    if sampler is None or sigma0_2 is None:
+        return Prediction(None, "no exact output distributions at this width: trials were "
+                                "re-simulated and theory values need exact distributions")
+    if not sigma0_2 > 0:
+        return Prediction(None, ZERO_VARIANCE)
+    try:
+        pred = predict(row["_run"].estimate, ts.estimates, workload, noise,
+                       sampler.probabilities, sigma0_2)
+    except ZeroDivisionError as exc:
+        return Prediction(None, f"the theory divides by zero here ({exc})")
+    if pred.multiplier is not None and not np.isfinite(pred.multiplier):
+        return Prediction(None, f"the theory is not finite here ({pred.multiplier})")
+    return pred
 
 
 def _hardware(rows: list[dict[str, Any]], hw: Any, workload: Workload,

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     import cirq
     import mitiq
 
+# variances square the weights: beyond this they overflow a float
+MAX_WEIGHT = 1e100
+
 _TERM = re.compile(r"^\s*(?:([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*\s*)?([IXYZ]+)\s*$")
 
 
@@ -177,6 +180,10 @@ def parse_observable(text: str, n_qubits: int | None = None) -> PauliSum:
         raise SpecError(
             f"observable {text!r} acts on {width} qubits but the circuit has {n_qubits}"
         )
+    for pauli, c in terms.items():
+        if not abs(c) <= MAX_WEIGHT:  # inf, nan (inf - inf) and weights whose squares overflow
+            raise SpecError(f"observable {text!r}: the weight of {pauli} is {c!r}; weights must "
+                            f"be finite and at most {MAX_WEIGHT:g} in magnitude")
     kept = tuple((c, p) for p, c in terms.items() if c != 0.0)
     if not kept:
         raise SpecError(f"observable {text!r} is identically zero")

@@ -42,6 +42,7 @@ class StrategyResult:
     trial_values: list[float | None] | None = None  # each trial's estimate (None: failed)
     stats_seconds: float | None = None
     variance_multiplier: dict[str, float] | None = None  # {estimate, ci_low, ci_high}
+    variance_multiplier_reason: str | None = None  # why there is none (zero baseline variance)
     bias: dict[str, float] | None = None  # mean estimate - ideal, with interval
     rmse: float | None = None
     sigma2_per_shot: float | None = None
@@ -81,6 +82,8 @@ class StrategyResult:
                       else f" (theory {le}{_num(self.theory_multiplier)})")
             parts.append(f"M = {_num(vm['estimate'])} ({_num(vm['ci_low'])}-"
                          f"{_num(vm['ci_high'])}) at equal precision{theory}")
+        elif self.variance_multiplier_reason:
+            parts.append("M undefined (the unmitigated estimator has zero variance)")
         err = self.rmse if self.rmse is not None else self.abs_error
         if unmitigated_error is not None:
             parts.append(f"error {unmitigated_error:.2g} -> {err:.2g}")

@@ -20,6 +20,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from . import measure
 from .errors import MitprofError, SpecError
 
 EXECUTORS = ("process", "serial", "dask")
@@ -27,8 +28,8 @@ EXECUTORS = ("process", "serial", "dask")
 # Pinned in every worker process, before any numerical library starts its threads.
 PIN_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
-WORKER_DIED = ("worker process died while running this point (killed by a signal or out "
-               "of memory)")
+WORKER_DIED_ALONE = "worker process died while running this point alone"
+WORKER_DIED = WORKER_DIED_ALONE  # the start of every such message
 
 
 @dataclass
@@ -102,11 +103,45 @@ class SerialRunner:
 # ---------------------------------------------------------------- process pool
 
 
-def _init_worker() -> None:
+_STARTED: Any = None  # in a worker: the queue that says which process runs which task
+
+
+def _init_worker(started: Any = None) -> None:
+    global _STARTED
+    _STARTED = started
     os.environ.update(PIN_ENV)
     # Ctrl-C is the coordinator's to handle: it stops the pool after storing what finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
+
+
+def _tracked(fn: Callable[[Any], Any], key: int, task: Any) -> Any:
+    """Run `fn(task)` after telling the coordinator which process runs it, so that when a
+    worker dies the coordinator knows which point was in it."""
+    if _STARTED is not None:
+        _STARTED.put((key, os.getpid()))
+    return fn(task)
+
+
+def _first_dead(codes: dict[int, int]) -> set[int]:
+    """The processes that died first: a broken pool stops the others with SIGTERM."""
+    return {pid for pid, code in codes.items() if code != -signal.SIGTERM} or set(codes)
+
+
+def death_cause(exitcode: int | None) -> str:
+    """How a worker process ended, from its exit status."""
+    if exitcode is None:
+        return "died (exit status unknown)"
+    if exitcode < 0:
+        sig = -exitcode
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        if sig == signal.SIGKILL:
+            return f"killed by signal {sig} (SIGKILL; often the out-of-memory killer)"
+        return f"killed by signal {sig} ({name})"
+    return f"exited with status {exitcode}"
 
 
 def _exit_with_parent(interval: float = 1.0) -> None:
@@ -128,16 +163,22 @@ def _exit_with_parent(interval: float = 1.0) -> None:
 class ProcessRunner:
     """A pool of spawned worker processes (fork after Qiskit/Aer start threads is unsafe).
 
-    If a worker dies, every point then in flight is re-run alone in a fresh pool; a
-    point that kills its worker when alone is reported failed and the sweep goes on.
+    Every worker reports which task it starts. When a worker dies, the point that was
+    running in it (the dead process, told apart from the ones the pool then stops by its
+    exit status) is re-run alone; the other points in flight are re-queued as they were.
+    A point is reported failed only when its own worker died while it ran alone (an idle
+    worker's death does not count), with the cause: `killed by signal N` or `exited with
+    status N`.
     """
 
     name = "process"
     threads_per_worker: int | None = 1
+    MAX_UNEXPLAINED = 3  # deaths in flight, none attributable to it, before a point is isolated
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: Any = None
+        self._started: Any = None
 
     def start(self) -> None:
         pass  # workers are spawned on first use
@@ -146,18 +187,31 @@ class ProcessRunner:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        ctx = multiprocessing.get_context("spawn")
+        # a fresh queue per pool: a worker killed while writing may leave a queue's lock held
+        self._started = ctx.SimpleQueue()
         return ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
-                                   mp_context=multiprocessing.get_context("spawn"))
+                                   initargs=(self._started,), mp_context=ctx)
+
+    def _drain(self, into: dict[int, int]) -> None:
+        queue = self._started
+        with suppress(Exception):
+            while queue is not None and not queue.empty():
+                key, pid = queue.get()
+                into[key] = pid
 
     def imap(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Outcome]:
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         source = iter(tasks)
-        suspects: deque[Any] = deque()  # in flight when a worker died: re-run one at a time
-        ready: deque[Any] = deque()  # taken from the source, refused by a broken pool
+        suspects: deque[Any] = deque()  # ran in a worker that died: re-run alone
+        ready: deque[Any] = deque()  # to run again as usual (bystanders, refused by a broken pool)
         alone: list[Any] = []  # the suspect now running by itself, if any
-        pending: dict[Any, Any] = {}
+        unexplained: dict[int, int] = {}  # id(task) -> deaths it was in flight for, unblamed
+        pending: dict[Any, tuple[int, Any]] = {}  # future -> (key, task)
+        where: dict[int, int] = {}  # key -> pid of the worker that started it
+        counter = iter(range(1 << 62))
         exhausted = False
         completed = 0  # tasks a worker has returned (a pool that never ran one may be unusable)
         self._pool = self._new_pool()
@@ -181,8 +235,9 @@ class ProcessRunner:
                         if task is _END:
                             exhausted = True
                             break
+                    key = next(counter)
                     try:
-                        pending[self._pool.submit(fn, task)] = task
+                        pending[self._pool.submit(_tracked, fn, key, task)] = (key, task)
                     except BrokenProcessPool:  # a worker died since the last wait
                         refused = True
                         if alone:
@@ -195,19 +250,23 @@ class ProcessRunner:
                         self._pool = self._renew(self._pool)
                         continue
                     return
+                processes = dict(getattr(self._pool, "_processes", None) or {})
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                broken: list[Any] = []
+                self._drain(where)
+                broken: list[tuple[int, Any]] = []
                 for fut in done:
-                    task = pending.pop(fut)
+                    key, task = pending.pop(fut)
                     try:
                         result = fut.result()
                     except BrokenProcessPool:
-                        broken.append(task)
+                        broken.append((key, task))
                         continue
                     except Exception as exc:  # unpicklable result and the like
                         outcome = Outcome(task, error=f"{type(exc).__name__}: {exc}")
                     else:
                         outcome = Outcome(task, result)
+                    where.pop(key, None)
+                    unexplained.pop(id(task), None)
                     if alone and alone[0] is task:
                         alone.clear()
                     completed += 1
@@ -216,16 +275,69 @@ class ProcessRunner:
                     _refuse_unguarded_main(self._pool, completed)
                     in_flight = broken + list(pending.values())
                     pending.clear()
+                    processes.update(getattr(self._pool, "_processes", None) or {})
+                    self._drain(where)
+                    codes = self._exit_codes(processes)
                     self._pool = self._renew(self._pool)
-                    if alone and in_flight == alone:
-                        alone.clear()
-                        yield Outcome(in_flight[0], error=WORKER_DIED)
-                    else:
-                        alone.clear()
-                        suspects.extend(in_flight)
+                    if alone:
+                        task = alone.pop()
+                        keys = [k for k, t in in_flight if t is task]
+                        pid = where.pop(keys[0], None) if keys else None
+                        if pid in _first_dead(codes):  # its own worker died: blamed
+                            yield Outcome(task, error=f"{WORKER_DIED_ALONE}: "
+                                                      f"{death_cause(codes[pid])}")
+                            continue
+                        # another (idle) worker died: run it alone again, within reason
+                        unexplained[id(task)] = unexplained.get(id(task), 0) + 1
+                        if unexplained[id(task)] >= self.MAX_UNEXPLAINED:
+                            yield Outcome(task, error=f"{WORKER_DIED_ALONE}: "
+                                                      f"{death_cause(None)}")
+                            continue
+                        suspects.appendleft(task)
+                        continue
+                    self._triage(in_flight, where, codes, suspects, ready, unexplained)
         finally:
             self._stop(self._pool, graceful=exhausted and not pending and not suspects)
             self._pool = None
+
+    @staticmethod
+    def _exit_codes(processes: dict[int, Any], patience: float = 2.0) -> dict[int, int]:
+        """Exit statuses of a broken pool's processes. The pool stops the survivors and its
+        manager thread may be reaping the dead one as we look: wait a moment (at most
+        `patience` seconds in all) until one that did not end by SIGTERM is seen."""
+        import time
+
+        end = measure.now() + patience
+        codes: dict[int, int] = {}
+        while True:
+            for pid, proc in processes.items():
+                with suppress(Exception):
+                    if proc.exitcode is not None:
+                        codes[pid] = proc.exitcode
+            if any(c != -signal.SIGTERM for c in codes.values()) or len(codes) == len(
+                    processes) or measure.now() > end:
+                return codes
+            time.sleep(0.01)
+
+    def _triage(self, in_flight: list[tuple[int, Any]], where: dict[int, int],
+                codes: dict[int, int], suspects: deque[Any], ready: deque[Any],
+                unexplained: dict[int, int]) -> None:
+        """After a worker died: the points that ran in a dead process are suspects, the
+        others go back to the queue. The pool stops the surviving workers with SIGTERM, so
+        a process that ended otherwise is the one that died first."""
+        first = _first_dead(codes)
+        culprits = [(k, t) for k, t in in_flight if where.get(k) in first]
+        innocent = [(k, t) for k, t in in_flight if where.get(k) not in first]
+        for k, _ in in_flight:
+            where.pop(k, None)
+        for _, task in innocent:
+            # a death that no point explains (an idle worker killed): counted, and a point
+            # in flight for too many of them is isolated like a suspect
+            unexplained[id(task)] = unexplained.get(id(task), 0) + (not culprits)
+        again = [t for _, t in innocent if unexplained[id(t)] < self.MAX_UNEXPLAINED]
+        suspects.extend(t for _, t in culprits)
+        suspects.extend(t for _, t in innocent if unexplained[id(t)] >= self.MAX_UNEXPLAINED)
+        ready.extendleft(reversed(again))
 
     def _renew(self, pool: Any) -> Any:
         with suppress(Exception):

@@ -20,13 +20,12 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-
-MAX_SEED = 2**32 - 1  # mitiq's circuit generators take numpy RandomState seeds
-
+from .seeds import FAMILY_MAX_SEED, MAX_SEED, check_seed  # noqa: F401  (MAX_SEED: re-exported)
 
 SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
               "hardware", "target_error", "budgets", "timeout")
@@ -200,7 +199,7 @@ class SweepSpec:
     def __post_init__(self) -> None:
         s = object.__setattr__
         s(self, "name", _str(self.name, "sweep.name"))
-        s(self, "seed", _int(self.seed, "sweep.seed", 0, MAX_SEED))
+        s(self, "seed", check_seed(self.seed, "sweep.seed"))
         s(self, "shots", _unique([_int(v, f"sweep.shots[{i}]", 1) for i, v in
                                   enumerate(_list(self.shots, "sweep.shots", True))],
                                  "sweep.shots"))
@@ -319,6 +318,31 @@ class SweepSpec:
             offset += _grid_size(c) * len(self.backends) * len(self.noise_levels) * len(
                 self.shots)
         yield from heapq.merge(*streams, key=lambda p: -p.cost)
+
+    def plan_digest(self) -> str:
+        """Identifies the set of points (every field of their identity, file contents
+        included): a store whose plan is complete for this digest need not plan again."""
+        d = self.to_dict()
+        d["sweep"].pop("timeout", None)
+        return _digest([d, [c.file_sha256 for c in self.circuits]])
+
+    def point_at(self, seq: int) -> Point | None:
+        """The point at position `seq` in spec order (`points()`), without walking to it."""
+        nb, nl, ns = len(self.backends), len(self.noise_levels), len(self.shots)
+        offset = 0
+        for ci, c in enumerate(self.circuits):
+            size = _grid_size(c) * nb * nl * ns
+            if seq < offset + size:
+                widths: list[int | None] = list(c.qubits) if c.family else [None]
+                depths: list[int | None] = list(c.depths) if c.depths else [None]
+                rest, si = divmod(seq - offset, ns)
+                rest, li = divmod(rest, nl)
+                rest, bi = divmod(rest, nb)
+                qi, di = divmod(rest, len(depths))
+                return self._point(ci, c, widths[qi], depths[di], self.backends[bi],
+                                   self.noise_levels[li], self.shots[si], seq)
+            offset += size
+        return None
 
     def _entry_points(self, ci: int, c: CircuitSpec, offset: int,
                       descending: bool) -> Iterator[Point]:
@@ -493,11 +517,13 @@ def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> Circuit
     if c.circuit is not None:
         return _check_object(c, path)
     observable = None if c.observable is None else _str(c.observable, f"{path}.observable")
-    if observable is not None and order == "qiskit":  # stored in mitprof's order
+    if observable is not None:  # its terms and weights now; its width when the circuit is built
         from .observables import parse_observable
 
         try:
-            observable = str(parse_observable(observable).mirrored())
+            parsed = parse_observable(observable)
+            if order == "qiskit":  # stored in mitprof's order
+                observable = str(parsed.mirrored())
         except SpecError as exc:
             raise SpecError(f"{path}.observable: {exc}") from None
     if c.file is not None:
@@ -543,11 +569,14 @@ def _check_circuit(c: object, path: str, base: Path, sweep_seed: int) -> Circuit
             raise SpecError(f"{where}: unknown parameter for family {family!r}; valid: "
                             f"{', '.join(others) or 'none'}")
         if key == "seed":
-            params.append((key, _int(value, where, 0, MAX_SEED)))
+            params.append((key, _int(value, where, 0, FAMILY_MAX_SEED)))
         elif isinstance(defaults[key], int):
             params.append((key, _int(value, where)))
         else:
             params.append((key, _float(value, where)))
+    if "seed" in defaults and "seed" not in dict(params) and sweep_seed > FAMILY_MAX_SEED:
+        raise SpecError(f"{path}.params.seed: family {family!r} takes seeds up to 2**32 - 1 "
+                        f"and defaults to the sweep seed ({sweep_seed}); set params.seed")
     return CircuitSpec(family=family, qubits=qubits, depths=depths,
                        params=tuple(sorted(params)), observable=observable)
 
@@ -646,6 +675,9 @@ def load_spec(source: str | Path | Mapping[str, Any] | SweepSpec) -> SweepSpec:
         return source
     if isinstance(source, Mapping):
         return SweepSpec.from_dict(source)
+    if not isinstance(source, str | PathLike):
+        raise SpecError(f"spec: expected a TOML file, a mapping or a SweepSpec, got "
+                        f"{_kind(source)} ({source!r})")
     path = Path(source)
     try:
         raw = path.read_bytes()

@@ -560,16 +560,60 @@ class Store(_Queries):
         with _transaction(self.conn):
             self.conn.execute("UPDATE points SET planned = 0")
             self.conn.execute("DELETE FROM points WHERE status = 'pending'")
-            self.conn.executemany(
-                "INSERT INTO points (point_id, seq, circuit, family, n_qubits, depth, backend, "
-                "noise_level, shots, labels, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (point_id) DO UPDATE SET planned = 1, seq = excluded.seq",
-                ((p.point_id, p.seq, p.circuit, p.family, p.n_qubits, p.depth, p.backend,
-                  p.noise_level, p.shots, json.dumps(p.labels), p.config) for p in points))
+            self.conn.executemany(_PLAN_SQL, (_plan_row(p) for p in points))
 
-    def record(self, point_id: str, rec: dict[str, Any], run_id: int) -> None:
-        """Store one finished point (done or failed) and its results, atomically."""
+    # ---------------------------------------------------------------- incremental plans
+    #
+    # meta `plan` is the digest of the spec's points (SweepSpec.plan_digest) being planned;
+    # meta `plan_complete` equals it once every point is in the table. A sweep starts
+    # running while its plan is written (by a `Planner` thread, in batches), and a resume
+    # of a completely planned store reads only the rows still to run.
+
+    def meta_value(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def plan_complete(self, digest: str) -> bool:
+        return self.meta_value("plan_complete") == digest
+
+    def start_plan(self, digest: str) -> None:
+        """Begin planning `digest`: a different plan's rows leave the plan (finished ones are
+        kept, pending ones dropped); rows of an interrupted plan of the same digest stay."""
         with _transaction(self.conn):
+            if self.meta_value("plan") != digest:
+                self.conn.execute("UPDATE points SET planned = 0 WHERE planned = 1")
+                self.conn.execute("DELETE FROM points WHERE status = 'pending'")
+            _set_meta(self.conn, plan=digest, plan_complete="")
+
+    def planner(self, points: Iterable[Point], digest: str, batch: int = 5000) -> Planner:
+        return Planner(self.path, points, digest, batch)
+
+    def to_run(self, wanted: tuple[str, ...]) -> Iterator[tuple[int, str]]:
+        """(seq, point_id) of the planned points with a status in `wanted`, the most
+        expensive first (`Point.cost`), read in one query: work proportional to them."""
+        import math
+
+        import numpy as np
+
+        marks = ", ".join("?" * len(wanted))
+        rows = self.conn.execute(
+            f"SELECT seq, point_id, n_qubits, depth, shots FROM points WHERE planned = 1 AND "
+            f"status IN ({marks})", wanted).fetchall()
+        log4 = math.log(4.0)
+        cost = np.array([(n or 4) * log4 + math.log(d or 1) + math.log(s)
+                         for _, _, n, d, s in rows])
+        for i in np.argsort(-cost, kind="stable"):
+            yield int(rows[i][0]), str(rows[i][1])
+
+    def record(self, point_id: str, rec: dict[str, Any], run_id: int,
+               point: Point | None = None) -> None:
+        """Store one finished point (done or failed) and its results, atomically; with
+        `point`, its row is created first if the plan has not reached it yet."""
+        with _transaction(self.conn):
+            if point is not None:
+                self.conn.execute(_PLAN_SQL.replace("DO UPDATE SET planned = 1, seq = "
+                                                    "excluded.seq", "DO NOTHING"),
+                                  _plan_row(point))
             self.conn.execute(
                 "UPDATE points SET status = ?, error = ?, traceback = ?, run_id = ?, worker = ?, "
                 "seconds = ?, finished_at = ?, record = ?, n_qubits = coalesce(?, n_qubits) "
@@ -584,6 +628,69 @@ class Store(_Queries):
                 ((point_id, i, *row) for i, row in enumerate(rec.get("results") or ())))
             self.conn.execute("UPDATE runs SET points_run = points_run + 1 WHERE run_id = ?",
                               (run_id,))
+
+
+_PLAN_SQL = ("INSERT INTO points (point_id, seq, circuit, family, n_qubits, depth, backend, "
+             "noise_level, shots, labels, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (point_id) DO UPDATE SET planned = 1, seq = excluded.seq")
+
+
+def _plan_row(p: Point) -> tuple[Any, ...]:
+    return (p.point_id, p.seq, p.circuit, p.family, p.n_qubits, p.depth, p.backend,
+            p.noise_level, p.shots, json.dumps(p.labels), p.config)
+
+
+class Planner:
+    """Writes a plan's rows in batches on a connection of its own, in a thread, while the
+    sweep runs; marks the plan complete at the end. `stop()` ends it between batches."""
+
+    def __init__(self, path: Path, points: Iterable[Point], digest: str, batch: int) -> None:
+        import threading
+
+        self.path, self.points, self.digest, self.batch = path, points, digest, batch
+        self.error: BaseException | None = None
+        self.planned = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mitprof-planner", daemon=True)
+
+    def start(self) -> Planner:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the plan (at most `timeout` seconds); True once it has ended."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return False
+        if self.error is not None:
+            raise self.error
+        return True
+
+    def _run(self) -> None:
+        import itertools
+
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA busy_timeout = 60000")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                stream = iter(self.points)
+                while not self._stop.is_set():
+                    rows = [_plan_row(p) for p in itertools.islice(stream, self.batch)]
+                    if not rows:
+                        with _transaction(conn):
+                            _set_meta(conn, plan_complete=self.digest)
+                        return
+                    with _transaction(conn):
+                        conn.executemany(_PLAN_SQL, rows)
+                    self.planned += len(rows)
+            finally:
+                conn.close()
+        except BaseException as exc:  # reported by join()
+            self.error = exc
 
 
 def _statements(script: str) -> list[str]:

@@ -19,14 +19,14 @@ import signal
 import socket
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import measure
 from .errors import MitprofError
 from .spec import Point, SweepSpec, load_spec
 
@@ -112,7 +112,7 @@ def run_point(point: Point) -> dict[str, Any]:
     import json
     import traceback
 
-    t0 = time.perf_counter()
+    t0 = measure.now()
     rec: dict[str, Any] = {"point_id": point.point_id,
                            "worker": f"{socket.gethostname()}:{os.getpid()}"}
     try:
@@ -139,7 +139,7 @@ def run_point(point: Point) -> dict[str, Any]:
     except Exception as exc:
         rec.update(status="failed", error=f"{type(exc).__name__}: {exc}",
                    traceback=traceback.format_exc())
-    rec["seconds"] = time.perf_counter() - t0
+    rec["seconds"] = measure.now() - t0
     return rec
 
 
@@ -157,7 +157,7 @@ class Progress:
         self.name, self.total, self.finished = name, total, finished
         self.failed = 0
         self.ran = 0
-        self.t0 = time.perf_counter()
+        self.t0 = measure.now()
         self.last = 0.0
         self.shown = False
 
@@ -165,7 +165,7 @@ class Progress:
         self.finished += 1
         self.ran += 1
         self.failed += failed
-        now = time.perf_counter()
+        now = measure.now()
         if self.enabled and (now - self.last > 0.2 or self.finished == self.total):
             self.last = now
             self.render(now)
@@ -173,7 +173,7 @@ class Progress:
     def render(self, now: float | None = None) -> None:
         if not self.enabled:
             return
-        now = time.perf_counter() if now is None else now
+        now = measure.now() if now is None else now
         width = 24
         filled = int(width * self.finished / self.total) if self.total else width
         left = self.total - self.finished
@@ -277,7 +277,10 @@ def run_sweep(
     from .runners import make_runner
     from .store import Store, check_existing
 
-    t_start = time.perf_counter()
+    t_start = measure.now()
+    if not isinstance(out, str | os.PathLike) or not str(out).strip():
+        raise MitprofError(f"out: the sweep directory to store results in (a path) is "
+                           f"required, got {out!r}")
     spec = load_spec(spec)
     if timeout is not None:
         from .spec import _float
@@ -293,29 +296,46 @@ def run_sweep(
         info = runner.describe()
         env = environment(info)
         with Store.open_writer(out) as store:
-            t = time.perf_counter()
+            t = measure.now()
             if fresh:
                 store.clear()
             total = len(spec)
             run_id = store.begin_run(spec.to_dict(), env, runner.name, runner.workers,
                                      runner.threads_per_worker, total)
-            store.plan(spec.points())
             wanted = ("pending", "failed") if retry_failed else ("pending",)
-            counts = store.counts()
-            todo = counts.pending + (counts.failed if retry_failed else 0)
+            digest = spec.plan_digest()
+            planner = None
+            if store.plan_complete(digest):  # a resume: read only the rows still to run
+                counts = store.counts()
+                todo = counts.pending + (counts.failed if retry_failed else 0)
+            else:  # run while the plan is written (first run, edited spec, unfinished plan)
+                store.start_plan(digest)
+                planner = store.planner(spec.points(), digest).start()
+                counts = store.counts()
+                todo = total - counts.done - counts.failed * (not retry_failed)
             bar = Progress(spec.name, total, total - todo, enabled=progress)
             bar.render()
-            coordinator += time.perf_counter() - t
+            coordinator += measure.now() - t
             clock = [0.0]
 
             def tasks() -> Iterator[Point]:
+                if planner is None:
+                    for seq, point_id in store.to_run(wanted):
+                        t0 = measure.now()
+                        found = spec.point_at(seq)
+                        clock[0] += measure.now() - t0
+                        if found is not None and found.point_id == point_id:
+                            yield found
+                    return
+                # statuses of points the plan has not reached yet are unknown: pending
                 stream = spec.execution_order()
                 while True:
-                    t0 = time.perf_counter()
+                    t0 = measure.now()
                     point = next(stream, None)
-                    while point is not None and store.status_of(point.point_id) not in wanted:
+                    while point is not None and store.status_of(point.point_id) not in (
+                            *wanted, None):
                         point = next(stream, None)
-                    clock[0] += time.perf_counter() - t0
+                    clock[0] += measure.now() - t0
                     if point is None:
                         return
                     yield point
@@ -323,31 +343,49 @@ def run_sweep(
             ran = ran_failed = 0
             try:
                 for outcome in runner.imap(point_fn, tasks()):
-                    t0 = time.perf_counter()
+                    t0 = measure.now()
                     rec = outcome.result
                     if outcome.error is not None or not isinstance(rec, dict):
                         rec = {"status": "failed", "error": outcome.error or "no result"}
-                    store.record(outcome.task.point_id, rec, run_id)
+                    store.record(outcome.task.point_id, rec, run_id, outcome.task)
                     ran += 1
                     ran_failed += rec["status"] == "failed"
                     bar.update(rec["status"] == "failed")
-                    coordinator += time.perf_counter() - t0
+                    coordinator += measure.now() - t0
             except KeyboardInterrupt:
+                if planner is not None:
+                    planner.stop()
                 store.end_run(run_id, "interrupted")
                 raise
             finally:
                 bar.close()
-            t0 = time.perf_counter()
+                if planner is not None:
+                    _finish(planner, failing=sys.exc_info()[0] is not None)
+            t0 = measure.now()
             store.end_run(run_id, "finished")
             final = store.counts()
-            coordinator += time.perf_counter() - t0 + clock[0]
+            coordinator += measure.now() - t0 + clock[0]
     finally:
         runner.close()
     return SweepSummary(
         name=spec.name, out=out, store=store.path, total=total, done=final.done,
         failed=final.failed, pending=final.pending, ran=ran, ran_failed=ran_failed,
-        wall_seconds=time.perf_counter() - t_start, coordinator_seconds=coordinator,
+        wall_seconds=measure.now() - t_start, coordinator_seconds=coordinator,
         runner=runner.name, workers=runner.workers)
+
+
+def _finish(planner: Any, failing: bool, patience: float = 10.0) -> None:
+    """Wait for the plan to be written (the final counts need it). When the sweep is
+    failing or interrupted, give the plan `patience` seconds to end (small plans are
+    then complete, and `status` counts every point), then stop it, keeping the sweep's
+    own exception; the next run completes it."""
+    if failing:
+        with suppress(BaseException):
+            if not planner.join(patience):
+                planner.stop()
+                planner.join()
+        return
+    planner.join()
 
 
 

@@ -213,7 +213,7 @@ def test_a_point_that_kills_its_worker_is_failed_and_the_rest_goes_on(tmp_path):
     assert (summary.done, summary.failed) == (4, 4)
     with Reader(tmp_path) as r:
         errors = {p["backend"]: p["error"] for p in r.points() if p["status"] == "failed"}
-    assert errors == {"cirq": WORKER_DIED}
+    assert errors == {"cirq": f"{WORKER_DIED}: exited with status 9"}
 
 
 def square(x):
@@ -241,7 +241,7 @@ def test_a_pool_broken_between_submissions_loses_no_task():
 
     outcomes = {o.task: o for o in runner.imap(square_or_die, source())}
     assert sorted(outcomes) == list(range(6))
-    assert outcomes[0].error == WORKER_DIED
+    assert outcomes[0].error == f"{WORKER_DIED}: exited with status 9"
     assert {t: o.result for t, o in outcomes.items() if t} == {t: t * t for t in range(1, 6)}
 
 

@@ -122,6 +122,10 @@ class AerBackend(SimulatorBackend):
     def probabilities_many(self, circuits: list[cirq.Circuit], n_qubits: int,
                            noise: NoiseModel | None) -> list[np.ndarray]:
         """Exact distributions of many circuits in one simulator call."""
+        # importing Aer adds QuantumCircuit.save_probabilities; with no noise channels in the
+        # circuits (noise 0) nothing else has imported it yet
+        import qiskit_aer  # noqa: F401
+
         from ..lowering import to_qiskit
 
         check_density_capacity(n_qubits)
