@@ -92,7 +92,7 @@ def test_ghz4_target_is_reached_with_fewer_shots_than_the_default():
     about a minute; the other families lose to it there)."""
     target = 0.02
     a = advise("ghz:n=4", noise=0.01, target_error=target,
-               families=["rem_tensored+zne"], trials=32, first_trials=8,
+               families=["rem_tensored+zne"], trials=16, first_trials=8,
                final_trials=128, check_trials=200)
     rec, check, default = a.recommendation, a.check, a.default
     assert rec is not None and rec["family"] == "rem_tensored+zne"
