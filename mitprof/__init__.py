@@ -15,6 +15,8 @@ __version__ = "0.2.0"
 
 _LAZY = {
     "profile": "engine",
+    "advise": "advise",
+    "Advice": "advise",
     "ProfileResult": "result",
     "StrategyResult": "result",
     "Noise": "noise",

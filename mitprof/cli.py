@@ -189,6 +189,50 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
         click.echo(result.table())
 
 
+@main.command(short_help="Recommend the cheapest mitigation that reaches a target.")
+@click.argument("circuit")
+@click.option("--observable", "-o", help="Pauli string or weighted sum, e.g. 0.5*ZZII+0.5*IIZZ.")
+@click.option("--observable-order", type=click.Choice(["cirq", "qiskit"]),
+              help="How to read the observable's characters (as for `profile`).")
+@click.option("--backend", "-b", default="aer", show_default=True,
+              help="A backend with exact output distributions (aer, cirq).")
+@click.option("--noise", "-n", "noise", default=0.01, show_default=True, type=float,
+              help="2-qubit depolarizing probability (Cirq convention).")
+@click.option("--p1", type=float, help="1-qubit depolarizing probability [default: noise/10].")
+@click.option("--readout", help="Readout error P or P01,P10 [default: noise, 2*noise].")
+@click.option("--target-error", type=float,
+              help="Objective: the fewest total shots that reach this RMSE.")
+@click.option("--budget", type=int, help="Objective: the lowest RMSE at this total shot budget.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--trials", default=64, show_default=True, type=int,
+              help="Trials per candidate at the end of successive halving.")
+@click.option("--family", "families", multiple=True,
+              help="Repeatable: search only these families (zne, rem_tensored+zne, pec, "
+                   "rem_tensored+pec, rem, rem_tensored; unmitigated is always included).")
+@click.option("--check-trials", default=200, show_default=True, type=int,
+              help="Fresh trials of the recommendation at the recommended shots (0: no check).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
+@user_errors
+def advise(circuit: str, observable: str | None, observable_order: str | None, backend: str,
+           noise: float, p1: float | None, readout: str | None, target_error: float | None,
+           budget: int | None, seed: int, trials: int, families: tuple[str, ...],
+           check_trials: int, as_json: bool) -> None:
+    """Recommend the cheapest mitigation configuration for CIRCUIT: the fewest total shots
+    that reach --target-error, or the lowest RMSE at --budget (exactly one)."""
+    if (target_error is None) == (budget is None):
+        raise click.UsageError("give exactly one of --target-error and --budget")
+    from .advise import advise as run_advise
+
+    result = run_advise(circuit, observable=observable, noise=noise, backend=backend,
+                        target_error=target_error, budget=budget, seed=seed,
+                        trials=trials, final_trials=4 * trials,
+                        first_trials=min(8, trials),
+                        check_trials=check_trials, p1=p1, readout=_readout(readout),
+                        families=list(families) or None,
+                        observable_order=observable_order)
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.text())
+
+
 @main.command(name="list")
 @click.argument("what", type=click.Choice(["circuits", "strategies", "backends", "hardware"]))
 @user_errors
