@@ -132,8 +132,13 @@ class _RegistryHelp(click.Command):
                    "the default) or qiskit (the last is qubit 0, as in Qiskit's labels).")
 @click.option("--backend", "-b", default="aer", show_default=True,
               help="{backends} (`mitprof list backends`).")
-@click.option("--noise", "-n", "noise", default=0.01, show_default=True, type=float,
-              help="2-qubit depolarizing probability (Cirq convention).")
+@click.option("--noise", "-n", "noise", default=None, type=float,
+              help="2-qubit depolarizing probability (Cirq convention) [default: 0.01].")
+@click.option("--device", "-d", help="Route onto a device and run under its calibrated noise: "
+              "sherbrooke, torino, manila, ... (mitprof list devices) or generic:n=5,p2=0.01,...")
+@click.option("--noise-scale", type=float, default=1.0, show_default=True,
+              help="Device noise: multiply error rates, divide T1/T2.")
+@click.option("--coherent", help="Device noise: coherent error after 2-qubit gates, zz:RADIANS.")
 @click.option("--p1", type=float, help="1-qubit depolarizing probability [default: noise/10].")
 @click.option("--readout", help="Readout error P or P01,P10 [default: noise, 2*noise].")
 @click.option("--strategy", "-s", "strategies", multiple=True,
@@ -160,8 +165,9 @@ class _RegistryHelp(click.Command):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
 @user_errors
 def profile(circuit: str, observable: str | None, observable_order: str | None, backend: str,
-            noise: float, p1: float | None, readout: str | None, strategies: tuple[str, ...],
-            shots: int, seed: int,
+            noise: float | None, device: str | None, noise_scale: float, coherent: str | None,
+            p1: float | None, readout: str | None, strategies: tuple[str, ...], shots: int,
+            seed: int,
             repeats: int, trials: int, hardware: str | None, target_error: float | None,
             budgets: tuple[int, ...], force: bool, timeout: float | None,
             as_json: bool) -> None:
@@ -178,7 +184,8 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
                          trials=trials, hardware=_hardware(hardware), target_error=target_error,
                          budgets=list(budgets), force=force, observable_order=observable_order,
-                         timeout=timeout)
+                         timeout=timeout, device=device, noise_scale=noise_scale,
+                         coherent=coherent)
     for warning in result.warnings:
         click.echo(f"warning: {shorten(warning)}", err=True)
     for problem in result.errors:
@@ -234,10 +241,11 @@ def advise(circuit: str, observable: str | None, observable_order: str | None, b
 
 
 @main.command(name="list")
-@click.argument("what", type=click.Choice(["circuits", "strategies", "backends", "hardware"]))
+@click.argument("what", type=click.Choice(["circuits", "strategies", "backends", "hardware",
+                                          "devices"]))
 @user_errors
 def list_(what: str) -> None:
-    """List built-in circuits, strategies, backends or hardware models, one per line."""
+    """List built-in circuits, strategies, backends, hardware models or devices, one per line."""
     if what == "circuits":
         from .circuits import QASM_DIR
         from .families import FAMILIES
@@ -254,6 +262,18 @@ def list_(what: str) -> None:
 
         for name, text in strategy_help().items():
             click.echo(f"{name}  {text}")
+    elif what == "devices":
+        from .devices import FAKE_DEVICES, GENERIC_DEFAULTS, get_device
+
+        for name in FAKE_DEVICES:
+            d = get_device(name).summary()
+            click.echo(f"{name}  {d['n_qubits']} qubits, basis {d['basis']}, median errors "
+                       f"1q {d['median_1q_error']:.2e} 2q {d['median_2q_error']:.2e} readout "
+                       f"{d['median_readout_error']:.2e}, T1 {d['median_t1'] * 1e6:.0f} us "
+                       f"T2 {d['median_t2'] * 1e6:.0f} us, snapshot {d['snapshot']}")
+        params = ",".join(f"{k}={v:g}" for k, v in GENERIC_DEFAULTS.items())
+        click.echo(f"generic:{params}  synthetic device, uniform calibration on a line "
+                   "(seconds; p1/p2 average gate errors)")
     elif what == "hardware":
         from .hardware import PRESETS
 

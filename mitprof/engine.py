@@ -203,7 +203,7 @@ def profile(
     circuit: Any,
     observable: Any = None,
     backend: str = "aer",
-    noise: Any = 0.01,
+    noise: Any = None,
     strategies: Sequence[str | StrategySpec] = DEFAULT_STRATEGIES,
     shots: int = 1000,
     seed: int = 0,
@@ -217,6 +217,10 @@ def profile(
     force: bool = False,
     observable_order: str | None = None,
     timeout: float | None = None,
+    device: str | None = None,
+    noise_scale: float = 1.0,
+    coherent: str | None = None,
+    idle_noise: bool = True,
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
@@ -224,9 +228,15 @@ def profile(
     character i is qubit i, the default; "qiskit": the last character is qubit 0; required
     for a QuantumCircuit when the two readings differ), or a SparsePauliOp, Pauli,
     cirq.PauliString/PauliSum or mitiq.Observable (each in its own library's convention).
-    `noise` is the 2-qubit depolarizing probability (Cirq convention) or a noise model
-    (`mitprof.noise.NoiseModel`, e.g. a `Noise`);
-    `p1` and `readout` override the default ratios. `shots` is shots per circuit.
+    `noise` is the 2-qubit depolarizing probability (Cirq convention, default 0.01) or a
+    noise model (`mitprof.noise.NoiseModel`, e.g. a `Noise`);
+    `p1` and `readout` override the default ratios. `device` (a name from
+    `mitprof.devices.device_names()`, e.g. "sherbrooke", or "generic:n=5,p2=0.01") instead
+    routes the circuit onto the device's coupling map and runs it under the device's
+    calibrated noise (`mitprof.noise.device`) on its active qubits; `noise_scale` multiplies
+    its error rates and divides T1/T2, `coherent="zz:RAD"` adds a residual ZZ rotation after
+    every 2-qubit gate, `idle_noise=False` leaves idle qubits noiseless.
+    `shots` is shots per circuit.
     Timings are medians over `repeats` timed runs after one warm-up run. `trials`
     independent estimates per strategy (statistics pass) give the variance
     multipliers, biases and their bootstrap intervals; 0 skips them. `hardware`
@@ -259,14 +269,39 @@ def profile(
     if isinstance(readout, list):
         readout = (readout[0], readout[1])
     specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
-    nz = (noise if isinstance(noise, NoiseModel)
-          else Noise.from_level(noise, p1=p1, readout=readout))
+    routing = None
+    if device is None:
+        if noise_scale != 1.0 or coherent or not idle_noise:
+            raise SpecError("noise_scale, coherent and idle_noise apply to device noise: give a "
+                            "device (--device)")
+        nz = (noise if isinstance(noise, NoiseModel)
+              else Noise.from_level(0.01 if noise is None else noise, p1=p1, readout=readout))
+    elif noise is not None or p1 is not None or readout is not None:
+        raise SpecError("a device brings its own noise: leave out noise, p1 and readout "
+                        "(noise_scale scales the device's error rates)")
     hw = None
     if hardware is not None:
         from .hardware import get_model
 
         hw = get_model(hardware)
     workload = resolve(circuit, observable, observable_order)
+    logical = workload
+    if device is not None:
+        from .devices import get_device, route
+        from .noise.device import DeviceNoise
+
+        cal = get_device(device)
+        coherent_zz = DeviceNoise.parse_coherent(coherent)
+        if isinstance(noise_scale, bool) or not isinstance(noise_scale, int | float) \
+                or not noise_scale > 0:
+            raise SpecError(f"noise_scale must be a positive number, got {noise_scale!r}")
+        if str(backend).partition(":")[0] == "stim":
+            raise SpecError("the stim backend runs Pauli channels only: device noise (thermal "
+                            "relaxation, Kraus channels) needs aer or cirq")
+        workload, route_info = route(workload, cal)
+        routing = route_info.to_dict()
+        nz = DeviceNoise(cal, route_info.layout, float(noise_scale), coherent_zz,
+                         bool(idle_noise))
     _check_limits(workload, specs, nz, shots, repeats, trials)
     be = get_backend(backend)
     from . import exact
@@ -274,7 +309,7 @@ def profile(
     from .trials import ExactSampler, simulator_executor
 
     method = be.choose(workload.n_qubits, is_clifford(workload.circuit))  # capacity check
-    ref = exact.compute(workload)
+    ref = exact.compute(logical)  # the ideal value needs no routing
     exact_dists = be.exact_available(workload.n_qubits)
     sampler = ExactSampler(be, nz, workload.n_qubits) if exact_dists else None
     noisy = noisy_value_exact(workload, sampler.probabilities) if sampler else None
@@ -326,7 +361,7 @@ def profile(
         ideal_value=ref.value, noisy_value_exact=noisy, classical_seconds=ref.seconds,
         classical_method=ref.method, results=tuple(results), trials=trials,
         simulation_method=method,
-        hardware=hw.to_dict() if hw else None, environment=environment(),
+        hardware=hw.to_dict() if hw else None, environment=environment(), routing=routing,
     )
 
 

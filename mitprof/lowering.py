@@ -101,7 +101,7 @@ def to_qiskit(
     import cirq
     from qiskit import QuantumCircuit
 
-    from .noise.channels import ReadoutChannel, aer_instruction_for
+    from .noise.channels import ReadoutChannel, aer_instruction_for, is_noise
 
     measured: list[int] = []
     for op in circuit.all_operations():
@@ -111,7 +111,7 @@ def to_qiskit(
     clbit = {q: i for i, q in enumerate(measured)}
     for op in circuit.all_operations():
         qs = [q.x for q in op.qubits]  # type: ignore[attr-defined]
-        if isinstance(op.gate, cirq.DepolarizingChannel | ReadoutChannel):
+        if is_noise(op.gate):
             if readout_channels or not isinstance(op.gate, ReadoutChannel):
                 qc.append(aer_instruction_for(op.gate), qs)
             continue

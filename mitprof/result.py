@@ -122,6 +122,8 @@ class ProfileResult:
     simulation_method: str = "density_matrix"
     hardware: dict[str, Any] | None = None
     environment: dict[str, Any] = field(default_factory=dict)
+    # device runs: where the circuit went and what routing cost (devices.Routing)
+    routing: dict[str, Any] | None = None
 
     @property
     def errors(self) -> list[str]:
@@ -170,9 +172,19 @@ class ProfileResult:
     def table(self) -> str:
         obs = self.observable if len(self.observable) <= 80 else (
             f"{self.observable[:60]}... ({self.observable.count('*')} terms)")
+        if self.noise.get("model") == "device":
+            nz = self.noise
+            rt = self.routing or {}
+            noise_text = (f"device {nz['device']} ({nz['snapshot'] or 'synthetic'}) x"
+                          f"{nz['noise_scale']:g} on qubits {nz['layout']}, "
+                          f"{rt.get('swaps', 0)} SWAPs (2q gates {rt.get('two_qubit_before')}"
+                          f" -> {rt.get('two_qubit_after')}, depth {rt.get('depth_before')} -> "
+                          f"{rt.get('depth_after')})")
+        else:
+            noise_text = (f"noise p2={self.noise['p2']:g} p1={self.noise['p1']:g} "
+                          f"readout=({self.noise['p01']:g},{self.noise['p10']:g})")
         head = (f"{self.circuit} ({self.n_qubits} qubits, {self.n_gates} gates), observable "
-                f"{obs}, {self.backend}, noise p2={self.noise['p2']:g} "
-                f"p1={self.noise['p1']:g} readout=({self.noise['p01']:g},{self.noise['p10']:g}), "
+                f"{obs}, {self.backend}, {noise_text}, "
                 f"{self.shots} shots/circuit, seed {self.seed}\n"
                 f"ideal {self.ideal_value:+.6f}   noisy (exact) "
                 f"{'n/a' if self.noisy_value_exact is None else f'{self.noisy_value_exact:+.6f}'}"

@@ -43,7 +43,7 @@ class AerBackend(SimulatorBackend):
         self.threads, self.method = threads, method
         self.method_used: str | None = None
         self._sims: dict[str, Any] = {}
-        self._readout: tuple[float, float] | None = None
+        self._readout: tuple[tuple[float, float], ...] | None = None  # per qubit
 
     @classmethod
     def create(cls, variant: str, threads: int) -> AerBackend:
@@ -79,13 +79,18 @@ class AerBackend(SimulatorBackend):
             from qiskit_aer import AerSimulator
 
             noise_model = None
-            if method != "density_matrix" and self._readout and any(self._readout):
+            if method != "density_matrix" and self._readout and any(map(any, self._readout)):
                 from qiskit_aer.noise import NoiseModel, ReadoutError
 
-                p01, p10 = self._readout
                 noise_model = NoiseModel()
-                noise_model.add_all_qubit_readout_error(
-                    ReadoutError([[1 - p01, p01], [p10, 1 - p10]]))
+                if len(set(self._readout)) == 1:
+                    p01, p10 = self._readout[0]
+                    noise_model.add_all_qubit_readout_error(
+                        ReadoutError([[1 - p01, p01], [p10, 1 - p10]]))
+                else:
+                    for q, (p01, p10) in enumerate(self._readout):
+                        noise_model.add_readout_error(
+                            ReadoutError([[1 - p01, p01], [p10, 1 - p10]]), [q])
             self._sims[key] = AerSimulator(method=method, max_parallel_threads=self.threads,
                                            noise_model=noise_model)
         return self._sims[key]
@@ -98,7 +103,10 @@ class AerBackend(SimulatorBackend):
         self.method_used = method
         if method != "density_matrix" and noise is not None:
             # readout goes to Aer's classical readout model instead (one noise per profile)
-            self._readout = noise.readout
+            from ..noise.base import readout_rates
+
+            p01, p10 = readout_rates(noise, n_qubits)
+            self._readout = tuple(zip(p01.tolist(), p10.tolist(), strict=True))
         return [(method, to_qiskit(c, n_qubits, clifford_only=method == "stabilizer",
                                    readout_channels=method == "density_matrix"))
                 for c in self.noisy(circuits, noise)]

@@ -41,9 +41,23 @@ class NoiseModel(Protocol):
 
     @property
     def readout(self) -> tuple[float, float]:
-        """(p01, p10): P(read 1 | 0) and P(read 0 | 1), the same on every qubit."""
+        """(p01, p10): P(read 1 | 0) and P(read 0 | 1); the mean over qubits where a model
+        has per-qubit rates (then also `readout_rates()`; use `base.readout_rates`)."""
         ...
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready parameters, stored with every profile."""
         ...
+
+
+def readout_rates(noise: NoiseModel, n_qubits: int) -> tuple[Any, Any]:
+    """Per-qubit (p01, p10) arrays: a model's `readout_rates()` where it has per-qubit
+    readout errors (a device), else its one `readout` pair on every qubit."""
+    import numpy as np
+
+    per_qubit = getattr(noise, "readout_rates", None)
+    if per_qubit is not None:
+        p01, p10 = per_qubit()
+        return np.asarray(p01, dtype=float), np.asarray(p10, dtype=float)
+    a, b = noise.readout
+    return np.full(n_qubits, float(a)), np.full(n_qubits, float(b))

@@ -213,7 +213,11 @@ class PEC(CircuitTechnique):
         floor = None
         exact_model = self.model == "global" and self.noise_scale == 1.0
         noise = ctx.noise
-        if ctx.workload.n_qubits == 1 and exact_model and noise.readout == (0.0, 0.0):
+        # the floor is THEORY's for gate-only depolarizing noise (not a device's relaxation)
+        from ..noise import Noise
+
+        if ctx.workload.n_qubits == 1 and exact_model and noise.readout == (0.0, 0.0) \
+                and isinstance(noise, Noise):
             ops = list(est.logicals[0].all_operations())
             floor = theory.unbiased_floor(noise.gate_depolarizing(ops[0]), len(ops))
         n_drawn = sum(len(t.execs) for t in pool)

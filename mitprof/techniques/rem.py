@@ -16,6 +16,7 @@ import cirq
 import numpy as np
 
 from ..errors import SpecError
+from ..noise.base import readout_rates
 from .base import (
     Exec,
     Job,
@@ -99,7 +100,7 @@ class REM(ReadoutTechnique):
         """Values corrected with the exact confusion matrix (the noise model's readout error:
         no shot or calibration noise)."""
         n = ctx.workload.n_qubits
-        p01, p10 = (np.full(n, x) for x in ctx.noise.readout)
+        p01, p10 = readout_rates(ctx.noise, n)
         out = []
         for c, g, _ in est.execs:
             a = _confusion(p01, p10, g.measured_qubits)
@@ -109,9 +110,10 @@ class REM(ReadoutTechnique):
     def cost_estimate(self, groups: Sequence[MeasurementGroup], noise: NoiseModel
                       ) -> float | None:
         """prod over measured qubits of 1 / (1 - p01 - p10)^2 (THEORY), largest group."""
-        p01, p10 = noise.readout
+        n = max((max(g.measured_qubits) + 1 for g in groups if g.measured_qubits), default=0)
+        p01, p10 = readout_rates(noise, n)
         d = 1.0 - p01 - p10
-        return max(d ** (-2 * len(g.measured_qubits)) for g in groups)
+        return max(float(np.prod(d[list(g.measured_qubits)] ** -2.0)) for g in groups)
 
 
 class REMRun(_Parities):
