@@ -176,7 +176,7 @@ def _check_limits(workload: Workload, specs: Sequence[StrategySpec], noise: Nois
 
 
 def _with_timeout(fn: Callable[..., ProfileResult]) -> Callable[..., ProfileResult]:
-    """`profile(..., timeout=SECONDS)`: the whole profile under `sweep.deadline`; running
+    """`profile(..., timeout=SECONDS)`: the whole profile under `measure.deadline`; running
     over it is a MitprofError (a sweep gives its points their deadline itself)."""
 
     @functools.wraps(fn)
@@ -187,7 +187,7 @@ def _with_timeout(fn: Callable[..., ProfileResult]) -> Callable[..., ProfileResu
             return fn(*args, **kwargs)
         if not (_is_number(timeout) and timeout > 0):
             raise SpecError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        from .sweep import PointTimeout, deadline
+        from .measure import PointTimeout, deadline
 
         try:
             with deadline(float(timeout)):

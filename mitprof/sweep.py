@@ -12,74 +12,23 @@ position in a batch), and never raises: a failure is a record with its message.
 
 from __future__ import annotations
 
-import ctypes
 import inspect
 import os
-import signal
 import socket
 import sys
-import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import measure
 from .errors import MitprofError
+from .measure import PointTimeout, deadline
 from .spec import Point, SweepSpec, load_spec
 
 # ---------------------------------------------------------------- worker side
-
-
-class PointTimeout(BaseException):
-    """Raised inside a point that ran out of time (a BaseException, so that no
-    `except Exception` in the engine mistakes it for a fit failure)."""
-
-
-@contextmanager
-def deadline(seconds: float | None) -> Iterator[None]:
-    """Raise PointTimeout in this thread after `seconds` (checked whenever Python runs:
-    a single simulator call in C++ finishes before the timeout is noticed)."""
-    if not seconds:
-        yield
-        return
-    if threading.current_thread() is threading.main_thread():
-        def _alarm(signum: int, frame: Any) -> None:
-            raise PointTimeout
-
-        previous = signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-        return
-    # worker threads (Dask): raise asynchronously in this thread
-    tid = threading.get_ident()
-    guard = threading.Lock()
-    state = {"active": True, "fired": False}
-
-    def _fire() -> None:
-        with guard:
-            if state["active"]:
-                state["fired"] = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid),
-                                                           ctypes.py_object(PointTimeout))
-
-    timer = threading.Timer(seconds, _fire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        with guard:
-            state["active"] = False
-            if state["fired"]:  # not raised yet: withdraw it
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
 
 
 def point_seed(point: Point) -> int:
@@ -352,9 +301,7 @@ def run_sweep(
                     ran_failed += rec["status"] == "failed"
                     bar.update(rec["status"] == "failed")
                     coordinator += measure.now() - t0
-            except KeyboardInterrupt:
-                if planner is not None:
-                    planner.stop()
+            except KeyboardInterrupt:  # the plan gets its patience in _finish
                 store.end_run(run_id, "interrupted")
                 raise
             finally:
@@ -374,7 +321,7 @@ def run_sweep(
         runner=runner.name, workers=runner.workers)
 
 
-def _finish(planner: Any, failing: bool, patience: float = 10.0) -> None:
+def _finish(planner: Any, failing: bool, patience: float = 3.0) -> None:
     """Wait for the plan to be written (the final counts need it). When the sweep is
     failing or interrupted, give the plan `patience` seconds to end (small plans are
     then complete, and `status` counts every point), then stop it, keeping the sweep's
@@ -386,7 +333,6 @@ def _finish(planner: Any, failing: bool, patience: float = 10.0) -> None:
                 planner.join()
         return
     planner.join()
-
 
 
 def demo_spec() -> SweepSpec:
