@@ -49,10 +49,6 @@ class Strategy:
             labels = [p for p in labels if p != "unmitigated"]
         return "+".join(labels)
 
-    @property
-    def parts(self) -> tuple[CircuitTechnique | ReadoutTechnique, ...]:
-        return (self.readout, self.circuit)
-
     def start(self, groups: Sequence[MeasurementGroup], circuit: cirq.Circuit, n_qubits: int,
               noise: NoiseModel, shots: int, rng: np.random.Generator) -> Estimate:
         return Estimate(self, groups, circuit, n_qubits, noise, shots, rng)

@@ -138,9 +138,6 @@ class StrategySpec:
         return {"name": self.name, "options": dict(self.options)} if self.options else \
             {"name": self.name}
 
-    def opt(self, key: str, default: str | None = None) -> str | None:
-        return dict(self.options).get(key, default)
-
     def with_options(self, overrides: Mapping[str, str]) -> StrategySpec:
         opts = dict(self.options)
         opts.update(overrides)
