@@ -60,15 +60,18 @@ def configurations(quick: bool = False) -> list[tuple[str, str, float]]:
 
 
 def inside(row: dict[str, Any]) -> bool | None:
+    """The engine's own check (Prediction.consistent_with): inside the interval, or on its
+    side for a bound; a Monte Carlo / finite-draw theory value against the interval widened
+    by its own standard error."""
+    from mitprof.techniques import Prediction
+
     t, vm = row.get("theory_multiplier"), row.get("variance_multiplier")
     if t is None or not vm:
         return None
     bound = row.get("theory_bound") or "exact"
-    if bound == "upper":
-        return bool(t >= vm["ci_low"])
-    if bound == "lower":
-        return bool(t <= vm["ci_high"])
-    return bool(vm["ci_low"] <= t <= vm["ci_high"])
+    pred = Prediction(t, bound=None if bound == "exact" else bound,
+                      relative_se=row.get("theory_relative_se"))
+    return pred.consistent_with(vm["ci_low"], vm["ci_high"], vm["estimate"])
 
 
 def run(configs: list[tuple[str, str, float]], trials: int, shots: int = 200,
@@ -86,6 +89,7 @@ def run(configs: list[tuple[str, str, float]], trials: int, shots: int = 200,
                "theory_bound": d.get("theory_bound") or ("exact" if d.get("theory_multiplier")
                                                          is not None else None),
                "theory_reason": d.get("theory_reason"),
+               "theory_relative_se": d.get("theory_relative_se"),
                "variance_multiplier": d.get("variance_multiplier"),
                "failed_trials": d.get("failed_trials"), "seconds": time.perf_counter() - t0}
         row["inside"] = inside(row)

@@ -8,7 +8,8 @@ equal-precision multiplier contains the theory value:
     python benchmarks/interval_coverage.py "mirror:n=3,depth=2,seed=3" \\
         "zne:factory=linear,scale=1-2-3,fold=global" 0.02 100 100
 
-Measured on mitprof 0.2.0 (that example, theory 8.33, exact): covered 90 of 100; 7
+Measured on mitprof 0.2.0 with BCa intervals (that example, theory 8.33, exact): covered 90
+of 100; 7
 intervals above the theory value, 3 below. At 100 trials the interval undercovers.
 """
 

@@ -199,7 +199,6 @@ def _with_timeout(fn: Callable[..., ProfileResult]) -> Callable[..., ProfileResu
     return wrapper
 
 
-@_with_timeout
 def _unstable_fit(pred: Prediction, ok: int, total: int) -> Prediction:
     """No theory value where the fit failed on some trials. The first-order (delta-method)
     theory linearises the fit at the exact values; shot noise that can push the fit past
@@ -212,6 +211,7 @@ def _unstable_fit(pred: Prediction, ok: int, total: int) -> Prediction:
                       extra={**pred.extra, "first_order_multiplier": pred.multiplier})
 
 
+@_with_timeout
 def profile(
     circuit: Any,
     observable: Any = None,
@@ -492,7 +492,9 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
             row["theory_multiplier_optimal_split"] = pred.optimal_split
         row["theory_details"] = pred.extra
         row["theory_bound"] = pred.label
-        row["consistent"] = None if vm is None else pred.consistent_with(vm.ci_low, vm.ci_high)
+        row["theory_relative_se"] = pred.relative_se
+        row["consistent"] = None if vm is None else pred.consistent_with(vm.ci_low, vm.ci_high,
+                                                                         vm.estimate)
         row["floor"] = pred.floor
         row["floor_violated"] = (pred.floor is not None and vm is not None
                                  and vm.ci_high < pred.floor)

@@ -53,7 +53,10 @@ class StrategyResult:
     # draws: theory_reason says which), "upper" or "lower" (a one-sided bound)
     theory_bound: str | None = None
     theory_details: dict[str, Any] = field(default_factory=dict)
-    consistent: bool | None = None  # theory inside the measured interval
+    # the theory value's own relative standard error (Monte Carlo / finite draws), or None
+    theory_relative_se: float | None = None
+    # theory inside the measured interval (widened by theory_relative_se where it has one)
+    consistent: bool | None = None
     floor: float | None = None  # unbiased-estimator floor, where it applies
     floor_violated: bool = False
     breakeven_shots: float | str | None = None

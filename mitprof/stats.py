@@ -1,12 +1,13 @@
 """Pure statistics over trial estimates: intervals, multipliers, break-even budgets.
 
-Intervals are BCa bootstraps over trials (scipy.stats.bootstrap): PEC estimates
-are heavy-tailed, so no Gaussian or F intervals, and a plain percentile interval
-of a variance from few heavy-tailed trials is biased low (resamples that miss the
-rare large values shrink it) — it can even exclude the estimate. BCa corrects that
-bias and skew; where it is undefined (degenerate resamples) the percentile
-interval is used. Variances are per
-total shot, sigma^2 = N * Var(estimate), as in THEORY.md.
+Intervals are bootstraps over trials: PEC estimates are heavy-tailed, so no Gaussian
+or F intervals, and a plain percentile interval of a variance from few heavy-tailed
+trials is biased low (resamples that miss the rare large values shrink it) — it can
+even exclude the estimate. Means use BCa (scipy.stats.bootstrap), which corrects that
+bias and skew; the variance ratio M uses a studentized bootstrap of its logarithm,
+whose coverage is closer to nominal (BCa where it is undefined, the percentile
+interval where both are). Variances are per total shot, sigma^2 = N * Var(estimate),
+as in THEORY.md.
 """
 
 from __future__ import annotations
@@ -58,18 +59,79 @@ def mean_interval(values: np.ndarray, seed: int = 0, shift: float = 0.0) -> Inte
     return Interval(float(v.mean()) - shift, lo - shift, hi - shift)
 
 
+def _log_variance(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log s^2 along the last axis and its variance from the sample kurtosis k:
+    Var(log s^2) ~ (k - (n-3)/(n-1)) / n, which is 2/(n-1) exactly for Gaussian data."""
+    n = x.shape[-1]
+    d = x - x.mean(axis=-1, keepdims=True)
+    m2 = np.mean(d**2, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kurt = np.mean(d**4, axis=-1) / m2**2
+        return np.log(m2 * n / (n - 1)), (kurt - (n - 3) / (n - 1)) / n
+
+
+def _studentized_log_ratio(a: np.ndarray, b: np.ndarray, seed: int, confidence: float,
+                           resamples: int = RESAMPLES, chunk: int = 250
+                           ) -> tuple[float, float]:
+    """Bootstrap-t interval of log(s_a^2 / s_b^2), studentized by the kurtosis-based standard
+    error of each resample. The log makes the statistic nearly symmetric and studentizing
+    makes it nearly pivotal; measured on Gaussian, binomial, skewed and PEC-like samples of
+    100 trials (benchmarks/interval_methods.py, 1,000 repetitions) it covers 92.8-96.0%
+    where BCa covers 90.1-95.3%, and is closer to 95% at 10-40 trials too. Returns
+    (nan, nan) where a sample has no spread."""
+    la, va = _log_variance(a)
+    lb, vb = _log_variance(b)
+    theta, se = float(la - lb), float(np.sqrt(va + vb))
+    if not (np.isfinite(theta) and np.isfinite(se) and se > 0):
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    ts = []
+    for start in range(0, resamples, chunk):
+        k = min(chunk, resamples - start)
+        ra, sa = _log_variance(a[rng.integers(0, len(a), (k, len(a)))])
+        rb, sb = _log_variance(b[rng.integers(0, len(b), (k, len(b)))])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ts.append((ra - rb - theta) / np.sqrt(sa + sb))
+    t = np.concatenate(ts)
+    t = t[~np.isnan(t)]  # resamples with no spread on both sides
+    alpha = (1 - confidence) / 2
+    q_low, q_high = np.quantile(t, [alpha, 1 - alpha])
+    return float(np.exp(theta - q_high * se)), float(np.exp(theta - q_low * se))
+
+
 def variance_multiplier(mitigated: np.ndarray, shots_mitigated: int, baseline: np.ndarray,
                         shots_baseline: int, seed: int = 0,
                         confidence: float = CONFIDENCE) -> Interval:
-    """Equal-precision shot multiplier M = N_mit Var_mit / (N_0 Var_0), both sides resampled."""
+    """Equal-precision shot multiplier M = N_mit Var_mit / (N_0 Var_0), both sides resampled:
+    a studentized bootstrap of the log ratio, BCa where that is undefined."""
     a, b = np.asarray(mitigated, dtype=float), np.asarray(baseline, dtype=float)
     scale = shots_mitigated / shots_baseline
 
     def ratio(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
         return np.asarray(scale * np.var(x, axis=axis, ddof=1) / np.var(y, axis=axis, ddof=1))
 
-    lo, hi = _bootstrap((a, b), ratio, seed, confidence)
+    lo, hi = _studentized_log_ratio(a, b, seed, confidence)
+    if np.isfinite(lo) and np.isfinite(hi):
+        lo, hi = scale * lo, scale * hi
+    else:
+        lo, hi = _bootstrap((a, b), ratio, seed, confidence)
     return Interval(float(ratio(a, b)), lo, hi)
+
+
+def widen_interval(estimate: float, ci_low: float, ci_high: float,
+                   relative_se: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The measured interval of a positive quantity widened by the sampling error of a
+    value compared with it (a Monte Carlo theory value with relative standard error
+    `relative_se`): each side's log half-width and the value's own z*se added in
+    quadrature. Unchanged for relative_se = 0."""
+    from scipy.stats import norm
+
+    if not (0 < ci_low <= estimate <= ci_high):
+        return ci_low, ci_high
+    extra = float(norm.ppf(0.5 + confidence / 2)) * relative_se
+    low = estimate * np.exp(-np.hypot(np.log(estimate / ci_low), extra))
+    high = estimate * np.exp(np.hypot(np.log(ci_high / estimate), extra))
+    return float(low), float(high)
 
 
 def rmse(values: np.ndarray, ideal: float) -> float:

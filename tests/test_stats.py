@@ -81,3 +81,43 @@ def test_interval_of_few_heavy_tailed_trials_contains_its_estimate():
         iv = stats.variance_multiplier(heavy, 1, rng.normal(0, 1, 10), 1, seed=i)
         misses += not iv.contains(iv.estimate)
     assert misses == 0
+
+
+def test_widened_interval_adds_the_theory_error_in_quadrature_on_the_log_scale():
+    assert stats.widen_interval(10.0, 8.0, 13.0, 0.0) == pytest.approx((8.0, 13.0))
+    lo, hi = stats.widen_interval(10.0, 8.0, 13.0, 0.05)
+    from scipy.stats import norm
+
+    z = norm.ppf(0.975)
+    assert np.log(10.0 / lo) == pytest.approx(np.hypot(np.log(10.0 / 8.0), z * 0.05))
+    assert np.log(hi / 10.0) == pytest.approx(np.hypot(np.log(13.0 / 10.0), z * 0.05))
+    # an interval that excludes its estimate is not widened around it
+    assert stats.widen_interval(20.0, 8.0, 13.0, 0.05) == (8.0, 13.0)
+
+
+def test_pec_theory_standard_error_matches_the_spread_of_its_finite_draw_estimates():
+    """sigma^2 = g^2 mean(v) + s (g^2 mean(e^2) - mean(x)^2) from n draws: the delta-method
+    standard error must match the spread of sigma^2 over independent sets of draws."""
+    from mitprof.techniques.pec import _sigma2_variance
+
+    rng = np.random.default_rng(5)
+    gamma, s, n, sets = 1.8, 10, 2000, 400
+
+    def draws():
+        e = np.clip(rng.normal(0.6, 0.25, n), -1, 1)
+        sign = np.where(rng.random(n) < 0.2, -1.0, 1.0)
+        return 1 - e**2, e, gamma * sign * e
+
+    def sigma2(v, e, x):
+        return gamma**2 * v.mean() + s * (gamma**2 * np.mean(e**2) - x.mean() ** 2)
+
+    values, ses = [], []
+    for _ in range(sets):
+        v, e, x = draws()
+        values.append(sigma2(v, e, x))
+        ses.append(np.sqrt(_sigma2_variance(gamma, s, float(x.mean()), list(v), list(e),
+                                            list(x))))
+    spread = float(np.std(values, ddof=1))
+    # the sd of `sets` draws is known to about 1/sqrt(2 (sets-1)): a 4-sigma band
+    tol = 4 / np.sqrt(2 * (sets - 1))
+    assert abs(np.mean(ses) / spread - 1) < tol, (np.mean(ses), spread)

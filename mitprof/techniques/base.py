@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..errors import SpecError
+from ..stats import widen_interval
 
 if TYPE_CHECKING:
     import cirq
@@ -74,11 +75,19 @@ class Prediction:
     # and how precise); "upper" / "lower": a one-sided bound.
     bound: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # standard error of the value itself, relative, where it is a Monte Carlo or finite-draw
+    # estimate (None: no sampling error of its own)
+    relative_se: float | None = None
 
-    def consistent_with(self, ci_low: float, ci_high: float) -> bool | None:
-        """Inside the measured interval; for a one-sided bound, on its side of it."""
+    def consistent_with(self, ci_low: float, ci_high: float,
+                        estimate: float | None = None) -> bool | None:
+        """Inside the measured interval; for a one-sided bound, on its side of it. A value
+        with a sampling error of its own is checked against the interval widened by it
+        (stats.widen_interval), given the measured estimate."""
         if self.multiplier is None:
             return None
+        if self.relative_se and estimate is not None:
+            ci_low, ci_high = widen_interval(estimate, ci_low, ci_high, self.relative_se)
         if self.bound == "upper":
             return ci_low <= self.multiplier
         if self.bound == "lower":
@@ -364,10 +373,15 @@ def with_draw_variance(pred: Prediction, est: Estimate, ctx: PredictionContext) 
            f"exact estimate from {k} draws of the statistics pass (its part of M "
            f"{draw_part:.4g} +- {n * se / ctx.sigma0_2:.2g}), the shot variance averaged over "
            f"{max(1, len(shot_mults))} draws")
+    # the value's own sampling error: the draw part's, and the shot part's over its draws
+    shot_se = (float(np.std(shot_mults, ddof=1) / np.sqrt(len(shot_mults))) * n / ctx.sigma0_2
+               if len(shot_mults) > 1 else 0.0)
+    rel_se = float(np.hypot(n * se / ctx.sigma0_2, shot_se) / mult) if mult > 0 else None
     extra = dict(pred.extra)
     extra.update({"draw_variance_multiplier": draw_part,
                   "draw_variance_multiplier_se": n * se / ctx.sigma0_2, "draws": k,
                   "shot_variance_multiplier": n * shot_var / ctx.sigma0_2,
                   "timed_draw_multiplier": pred.multiplier})
-    out = replace(pred, multiplier=float(mult), optimal_split=optimal, extra=extra)
+    out = replace(pred, multiplier=float(mult), optimal_split=optimal, extra=extra,
+                  relative_se=rel_se)
     return approximate(out, why)

@@ -186,7 +186,7 @@ class PEC(CircuitTechnique):
         run = est.circuit
         assert isinstance(run, PECRun)
         pool = [t for t in ctx.trials if isinstance(t.circuit, PECRun)] or [est]
-        var_total, shots_total, gammas, parts = 0.0, 0, [], []
+        var_total, var_se2, shots_total, gammas, parts = 0.0, 0.0, 0, [], []
         for gi in range(len(est.shape)):
             e_vals, v_vals, x_vals = [], [], []
             for t in pool:
@@ -206,6 +206,7 @@ class PEC(CircuitTechnique):
             sigma2 = gamma**2 * float(np.mean(v_vals)) + s * (gamma**2 * float(np.mean(
                 np.square(e_vals))) - mu**2)
             var_total += sigma2 / (m * s)
+            var_se2 += _sigma2_variance(gamma, s, mu, v_vals, e_vals, x_vals) / (m * s) ** 2
             shots_total += m * s
             parts.append({"gamma": gamma, "mean_v": float(np.mean(v_vals)),
                           "mean_e2": float(np.mean(np.square(e_vals))), "mu": mu})
@@ -221,10 +222,12 @@ class PEC(CircuitTechnique):
             ops = list(est.logicals[0].all_operations())
             floor = theory.unbiased_floor(noise.gate_depolarizing(ops[0]), len(ops))
         n_drawn = sum(len(t.execs) for t in pool)
+        rel_se = float(np.sqrt(var_se2) / var_total) if var_total > 0 else None
         return Prediction(float(mult),
                           f"E_q averages estimated over the {n_drawn} sampled circuits of "
                           "every trial (a finite-draw estimate of the quasi-probability "
-                          "averages)", bound="approximate", floor=floor,
+                          f"averages): relative standard error {100 * (rel_se or 0):.1f}%",
+                          bound="approximate", floor=floor, relative_se=rel_se,
                           extra={"gamma": float(np.prod(gammas)),
                                  "gamma_squared": float(np.prod(gammas)) ** 2, "groups": parts})
 
@@ -328,3 +331,16 @@ def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
             ops.extend(col[k] if len(col) > 1 or n == 1 else col[0])
         circuits.append(cirq.Circuit(ops))
     return circuits, [int(x) for x in signs], norm
+
+
+def _sigma2_variance(gamma: float, s: int, mu: float, v: list[float], e: list[float],
+                     x: list[float]) -> float:
+    """Sampling variance of sigma^2 = gamma^2 mean(v) + s (gamma^2 mean(e^2) - mean(x)^2)
+    estimated from n iid draws: the delta method over the three means, with their sample
+    covariance (the gradient is (gamma^2, s gamma^2, -2 s mu))."""
+    n = len(v)
+    if n < 2:
+        return 0.0
+    cov = np.atleast_2d(np.cov(np.vstack([v, np.square(e), x])))
+    grad = np.array([gamma**2, s * gamma**2, -2 * s * mu])
+    return float(grad @ cov @ grad) / n

@@ -339,7 +339,7 @@ def _predict(rem: REM, est: Estimate, ctx: PredictionContext) -> Prediction:
               f"distributions through Mitiq's estimator (inverse, projection onto "
               f"probabilities, redraw): relative standard error {100 * mc.rel_se:.1f}%")
     return Prediction(float(est.total_shots * mc.variance / ctx.sigma0_2), reason,
-                      bound="approximate", extra=extra)
+                      bound="approximate", extra=extra, relative_se=mc.rel_se)
 
 
 # Monte Carlo draws of Mitiq's REM estimator: a variance's relative standard error is about
