@@ -73,7 +73,7 @@ def rz_form(circuit: cirq.Circuit) -> cirq.Circuit:
             if name in ("rx", "ry") and not is_clifford(cirq.Circuit(op)):
                 q = op.qubits[0]
                 wrap = [cirq.H(q)] if name == "rx" else [(cirq.S**-1)(q), cirq.H(q)]
-                pre.extend(wrap[::-1] if name == "ry" else wrap)
+                pre.extend(wrap)
                 mid.append(cirq.rz(angle).on(q))  # type: ignore[arg-type]
                 post.extend([cirq.H(q)] if name == "rx" else [cirq.H(q), cirq.S(q)])
             else:
@@ -101,8 +101,8 @@ def ideal_value(circuit: cirq.Circuit, group: Any, n_qubits: int) -> float:
     keep = list(group.measured_qubits)
     drop = tuple(i for i in range(n_qubits) if i not in keep)
     marginal = probs.sum(axis=drop) if drop else probs
-    order = sorted(range(len(keep)), key=lambda i: keep[i])  # axes are in qubit order
-    marginal = np.transpose(marginal, np.argsort(order)) if keep else marginal
+    # the marginal's axes are in qubit order; the group reads them in measurement order
+    marginal = np.transpose(marginal, [sorted(keep).index(q) for q in keep])
     return float(group.expectation_from_probabilities(np.asarray(marginal).reshape(-1)))
 
 
