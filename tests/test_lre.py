@@ -2,6 +2,7 @@
 multiplier (sum c_i^2 sigma_i^2 / N_i) against the measured one with its interval."""
 
 import itertools
+import math
 
 import cirq
 import numpy as np
@@ -77,3 +78,16 @@ def test_bad_chunking_is_one_error_line(tmp_path):
     assert res.exit_code == 2
     assert res.output.strip().startswith("error: ") and len(res.output.strip().splitlines()) == 1
     assert "chunks=50" in res.output
+
+
+def test_the_size_check_counts_lre_and_cdr_circuits_before_anything_runs():
+    from mitprof.limits import circuits_per_estimate
+    from mitprof.techniques import StrategySpec
+
+    def count(text, gates=(10, 4)):
+        return circuits_per_estimate(StrategySpec.parse(text).strategy, 3, 1, gates, (0, 0))
+
+    assert count("lre:chunks=3") == math.comb(3 + 2, 2)  # as executed above for 2 chunks
+    assert count("lre:degree=3") == math.comb(14 + 3, 3)  # default: a layer per gate at most
+    assert count("cdr:scale=1-3,train=5") == 12
+    assert count("rem+cdr:train=4") == 5 + 2  # and REM's two calibration circuits
