@@ -115,9 +115,6 @@ def fit(noisy: np.ndarray, ideal: np.ndarray) -> np.ndarray:
 
 
 class CDRRun(CircuitRun):
-    random_construction = True
-    linear_exact = False
-
     def __init__(self, cdr: CDR) -> None:
         self.cdr = cdr
         self.ideal = np.zeros(0)

@@ -15,13 +15,14 @@ theory is the unmitigated formula on the transformed circuit (exact).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .base import CircuitRun, CircuitTechnique, choice
+from .base import CircuitTechnique, choice
+from .unmitigated import Identity
 
 if TYPE_CHECKING:
     import cirq
@@ -62,7 +63,9 @@ def schedule_seconds(circuit: cirq.Circuit, noise: NoiseModel) -> float | None:
     return float(sum(max((channel(op)[1] for op in m), default=0.0) for m in circuit))
 
 
-class DDDRun(CircuitRun):
+class DDDRun(Identity):
+    """The baseline's run (one circuit per group, raw sum) on the transformed circuits."""
+
     def __init__(self, ddd: DDD) -> None:
         self.ddd = ddd
         self.pulses = 0
@@ -76,12 +79,6 @@ class DDDRun(CircuitRun):
         # shorter than a pulse (virtual Z rotations); reported, not hidden
         self.seconds = (schedule_seconds(logicals[0], noise), schedule_seconds(out[0], noise))
         return [[c] for c in out]
-
-    def combine(self, values: list[list[float]]) -> float:
-        return float(sum(v[0] for v in values))
-
-    def coefficients(self, totals: Sequence[float]) -> np.ndarray:
-        return np.ones(len(totals))
 
     def details(self, shots: int) -> dict[str, Any]:
         d: dict[str, Any] = {"rule": self.ddd.rule, "pulses_per_circuit": self.pulses}
