@@ -1,5 +1,7 @@
-"""DDD, LRE, CDR and their compositions with REM through a sweep and the report."""
+"""DDD, LRE, CDR and their compositions with REM through a sweep and the report; bad
+options are one error line."""
 
+import pytest
 from click.testing import CliRunner
 
 from mitprof.cli import main
@@ -62,3 +64,19 @@ def test_sweep_and_report_carry_every_new_technique(tmp_path):
     for label in expected:
         assert label in html
     assert "classical_training" in html  # the phase figure's legend
+
+
+@pytest.mark.parametrize("strategy,says", [
+    ("ddd:rule=zz", "unknown DDD rule 'zz'"),
+    ("lre:degree=0", "lre degree=0 must be >= 1"),
+    ("lre:fold=identity", "unknown lre fold"),
+    ("cdr:fraction=2", "cdr fraction=2.0 must be in (0.0, 1.0]"),
+    ("cdr:scale=1-3,train=2", "cdr needs train >= 3"),
+    ("rem+cdr:rule=xx", "has no option 'rule'"),
+])
+def test_bad_options_are_one_error_line(strategy, says):
+    res = CliRunner().invoke(main, ["profile", "ising:n=2,depth=1", "-s", strategy,
+                                    "--trials", "0", "--repeats", "1"])
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], lines
