@@ -71,3 +71,28 @@ def test_ddd_does_not_help_under_gate_only_depolarizing_noise():
     assert any("no noise on idle qubits" in w for w in ddd.warnings)
     gain, se = _difference(ddd, base, res.ideal_value)
     assert gain + Z_999 * se < 0, (gain, se)
+
+
+def test_pure_dephasing_is_not_refocused_by_markovian_ddd():
+    """Markovian dephasing commutes with X and Y pulses: with T1 out of the way (1 s) the
+    decoupled circuit's exact value moves by no more than its pulses' own errors can move
+    it (2 x their error probabilities), however short T2 is."""
+    from mitprof.backends import get_backend
+    from mitprof.circuits import resolve
+    from mitprof.devices import get_device, route
+    from mitprof.noise.device import DeviceNoise
+    from mitprof.trials import ExactSampler
+
+    cal = get_device("generic:n=3,t1=1,t2=4e-6")
+    w, routing = route(resolve(_idle_in_one(), "ZII"), cal)
+    noise = DeviceNoise(cal, routing.layout)
+    g = w.observable.groups[0]
+    probs = ExactSampler(get_backend("aer"), noise, 3).probabilities
+    plain = g.rotate(w.circuit)
+    for rule in RULES:
+        ddd = transform(plain, rule)
+        added = [op for m_old, m_new in zip(plain, ddd, strict=True)
+                 for op in m_new if op not in m_old.operations]
+        bound = 2 * sum(noise.gate_depolarizing(op) for op in added)
+        values = [g.expectation_from_probabilities(probs(g.measure_in(c))) for c in (plain, ddd)]
+        assert added and abs(values[1] - values[0]) <= bound, (rule, values, bound)
