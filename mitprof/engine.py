@@ -20,7 +20,7 @@ import numpy as np
 from .backends import MAX_DENSITY_QUBITS, Backend, get_backend
 from .circuits import Workload, resolve
 from .errors import MitprofError, SpecError
-from .measure import PHASES, PhaseClock, now
+from .measure import CLASSICAL_PHASE, PHASES, PhaseClock, now
 from .noise import Noise, NoiseModel
 from .result import ProfileResult, StrategyResult
 from .seeds import check_seed, derive_seed
@@ -57,6 +57,9 @@ def run_estimate(spec: StrategySpec, workload: Workload, noise: NoiseModel, back
     while not done:
         with clock.phase("construct"):
             jobs = est.construct()
+        for name, seconds in est.circuit.phase_seconds.items():  # classical work apart
+            clock.add("construct", -seconds)
+            clock.add(name, seconds)
         bits: list[np.ndarray | None] = [None] * len(jobs)
         for role, phase in (("calibration", "calibration"), ("main", None)):
             idx = [i for i, j in enumerate(jobs) if j.role == role]
@@ -408,7 +411,7 @@ def _timed(spec: StrategySpec, workload: Workload, noise: NoiseModel, be: Backen
     runs = [run_estimate(spec, workload, noise, be, shots, seed) for _ in range(repeats)]
     first = runs[0]
     phases = {k: float(np.median([r.clock.seconds.get(k, 0.0) for r in runs]))
-              for k in (*PHASES, "calibration")}
+              for k in (*PHASES, "calibration", CLASSICAL_PHASE)}
     walls = [sum(r.clock.seconds.values()) for r in runs]
     sims = [r.simulator_seconds for r in runs if r.simulator_seconds is not None]
     details = spec.strategy.details(first.estimate)

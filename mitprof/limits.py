@@ -130,6 +130,12 @@ def circuits_per_estimate(strategy: Any, n_qubits: int, n_groups: int, gates: tu
                 main = math.ceil((gamma / precision) ** 2)
             except (OverflowError, ZeroDivisionError):
                 main = math.inf
+    elif kind == "LRE":  # one circuit per monomial of degree <= d in the chunks
+        chunks = getattr(circuit, "chunks", None) or sum(gates)  # at most a layer per gate
+        degree = int(getattr(circuit, "degree", 1))
+        main = float(math.comb(chunks + degree, degree))
+    elif kind == "CDR":  # the circuit and each training circuit at every scale factor
+        main = float((1 + getattr(circuit, "train", 0)) * len(getattr(circuit, "scales", (1,))))
     rkind = type(readout).__name__
     per_group = main
     calibration = 0.0

@@ -15,6 +15,8 @@ import numpy as np
 T = TypeVar("T")
 
 PHASES = ("construct", "compile", "execute", "combine")
+# a technique's own classical computation (CDR simulating its training circuits), apart
+CLASSICAL_PHASE = "classical_training"
 
 
 def now() -> float:

@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .measure import CLASSICAL_PHASE
+
 
 class StrategyKeyError(KeyError):
     """A strategy that is not in a result (or a name shared by several configurations);
@@ -195,6 +197,10 @@ class ProfileResult:
                 f"classical {self.classical_method} {_fmt_s(self.classical_seconds)}\n")
         cols = ["strategy", "value", "abs_err", "gain", "circuits", "shots", "shots x",
                 "wall", "wall x", "construct", "compile", "execute", "combine", "calib"]
+        phases = ["construct", "compile", "execute", "combine", "calibration"]
+        if any(r.phase_seconds.get(CLASSICAL_PHASE) for r in self.results):
+            cols.append("train")  # CDR's classical simulation of its training circuits
+            phases.append(CLASSICAL_PHASE)
         rows = []
         for r in self.results:
             p = r.phase_seconds
@@ -203,8 +209,7 @@ class ProfileResult:
                 "-" if r.improvement is None else f"{r.improvement:.2f}x",
                 str(r.n_circuits), str(r.total_shots), f"{r.shot_multiplier:.1f}",
                 _fmt_s(r.wall_seconds), f"{r.wall_overhead:.1f}",
-                *(_fmt_s(p.get(k, 0.0)) for k in ("construct", "compile", "execute", "combine",
-                                                   "calibration")),
+                *(_fmt_s(p.get(k, 0.0)) for k in phases),
             ])
         widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
         lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)

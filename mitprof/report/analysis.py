@@ -24,8 +24,9 @@ BASELINE_COLOUR = "#222222"
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6D31",
            "#7F7F7F", "#9467BD", "#17BECF")
 PHASE_COLOURS = {"construct": "#88CCEE", "compile": "#DDCC77", "execute": "#117733",
-                 "combine": "#CC6677", "calibration": "#AA4499"}
-PHASES = ("construct", "compile", "execute", "combine", "calibration")
+                 "combine": "#CC6677", "calibration": "#AA4499",
+                 "classical_training": "#44AA99"}
+PHASES = ("construct", "compile", "execute", "combine", "calibration", "classical_training")
 
 
 def strategy_labels(ds: Dataset) -> list[str]:

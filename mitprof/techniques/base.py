@@ -211,6 +211,13 @@ class CircuitRun:
     random_construction = False
     # the estimate is linear in the executed values (c_i exact), not a delta-method linearisation
     linear_exact = True
+    # seconds of classical work inside `construct` reported as phases of their own (CDR's
+    # noiseless simulation of its training circuits), moved out of "construct" by the engine
+    phase_seconds: Mapping[str, float] = {}
+
+    def bind(self, groups: Sequence[MeasurementGroup], n_qubits: int) -> None:
+        """The estimate's measurement groups and width, for a technique that computes
+        values of its own (CDR's ideal training values)."""
 
     def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
                   noise: NoiseModel) -> list[list[cirq.Circuit]]:

@@ -79,6 +79,7 @@ class Estimate:
         self.readout = strategy.readout.start()
         self.groups = list(groups)
         self.logicals = [g.rotate(circuit) for g in self.groups]
+        self.circuit.bind(self.groups, n_qubits)
         self.n_qubits, self.noise, self.shots, self.rng = n_qubits, noise, shots, rng
         self.value: float = float("nan")
         self.execs: list[Exec] = []

@@ -16,7 +16,10 @@ from typing import Any
 
 from ..errors import SpecError
 from .base import CircuitTechnique, ReadoutTechnique, Technique
+from .cdr import CDR
 from .compose import Strategy
+from .ddd import DDD
+from .lre import LRE
 from .pec import PEC
 from .rem import REM, TensoredREM
 from .trex import TREX
@@ -34,7 +37,7 @@ def register(cls: type[Technique]) -> type[Technique]:
     return cls
 
 
-for _cls in (Unmitigated, ZNE, PEC, REM, TensoredREM, TREX):
+for _cls in (Unmitigated, ZNE, PEC, REM, TensoredREM, TREX, DDD, LRE, CDR):
     register(_cls)
 
 

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from .compose import Estimate
 
 
-class _Identity(CircuitRun):
+class Identity(CircuitRun):
+    """One circuit per group as given, values summed (the baseline; DDD reuses it)."""
+
     def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
                   noise: NoiseModel) -> list[list[cirq.Circuit]]:
         return [[c] for c in logicals]
@@ -44,7 +46,7 @@ class Unmitigated(CircuitTechnique):
     help = "no mitigation (always run: the baseline)"
 
     def start(self) -> CircuitRun:
-        return _Identity()
+        return Identity()
 
 
 class _Parities(ReadoutRun):
