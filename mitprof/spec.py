@@ -27,6 +27,7 @@ from typing import Any
 from .errors import SpecError
 from .seeds import FAMILY_MAX_SEED, MAX_SEED, check_seed  # noqa: F401  (MAX_SEED: re-exported)
 
+DEFAULT_NOISE_LEVEL = 0.01
 SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
               "hardware", "target_error", "budgets", "timeout")
 CIRCUIT_KEYS = ("family", "qubits", "depths", "params", "file", "observable", "observable_order")
@@ -186,7 +187,7 @@ class SweepSpec:
     trials: int | None = None  # None: the engine's default
     repeats: int = 3
     backends: tuple[str, ...] = ("aer",)
-    noise_levels: tuple[float, ...] = (0.01,)
+    noise_levels: tuple[float, ...] = (DEFAULT_NOISE_LEVEL,)
     hardware: str | tuple[tuple[str, float], ...] | None = None
     target_error: float | None = None
     budgets: tuple[int, ...] = ()
@@ -208,9 +209,13 @@ class SweepSpec:
             if self.trials == 1:  # one trial has no variance (the engine's rule too)
                 raise SpecError("sweep.trials: must be 0 (no statistics) or at least 2, got 1")
         s(self, "repeats", _int(self.repeats, "sweep.repeats", 1))
-        backends = [_str(v, f"sweep.backends[{i}]").lower()
-                    for i, v in enumerate(_list(self.backends, "sweep.backends", True))]
         from .backends import get_backend
+        from .backends.registry import is_own_noise
+
+        # executor module paths are case-sensitive; simulator names are not
+        backends = [b if is_own_noise(b) else b.lower() for b in (
+            _str(v, f"sweep.backends[{i}]")
+            for i, v in enumerate(_list(self.backends, "sweep.backends", True)))]
 
         for i, b in enumerate(backends):
             try:
@@ -223,6 +228,9 @@ class SweepSpec:
             [_float(v, f"sweep.noise_levels[{i}]", 0.0, 1 / 3) for i, v in
              enumerate(_list(self.noise_levels, "sweep.noise_levels", True))],
             "sweep.noise_levels"))
+        own = [b for b in self.backends if is_own_noise(b)]
+        if own and self.noise_levels != (DEFAULT_NOISE_LEVEL,):
+            _refuse_noise_levels(own[0])
         s(self, "hardware", _hardware(self.hardware))
         if self.target_error is not None:
             s(self, "target_error", _float(self.target_error, "sweep.target_error",
@@ -268,6 +276,12 @@ class SweepSpec:
                                      "strategies")):
             strategies.append(_strategy_text(st, f"strategies[{i}]"))
         kwargs = {k: sweep[k] for k in SWEEP_KEYS if k in sweep}
+        from .backends.registry import is_own_noise
+
+        own = [b for b in _list(sweep.get("backends", []), "sweep.backends", True)
+               if is_own_noise(b)]
+        if own and "noise_levels" in sweep:  # even the default level, written out
+            _refuse_noise_levels(own[0])
         if "hardware" in kwargs and isinstance(kwargs["hardware"], Mapping):
             kwargs["hardware"] = tuple(kwargs["hardware"].items())
         return cls(circuits=circuits, strategies=tuple(strategies),
@@ -440,6 +454,11 @@ class Point:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _refuse_noise_levels(backend: str) -> None:
+    raise SpecError(f"sweep.noise_levels: backend {backend} brings its own noise; noise_levels "
+                    "does not apply (leave it out, or sweep simulators in a spec of their own)")
 
 
 def _digest(obj: Any) -> str:
