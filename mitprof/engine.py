@@ -280,13 +280,15 @@ def profile(
         strategies = [strategies]
     if isinstance(readout, list):
         readout = (readout[0], readout[1])
-    specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
     routing = None
     from . import measured
     from .backends.registry import is_own_noise
 
     own = (measured.own_backend(executor, backend)
            if executor is not None or is_own_noise(backend) else None)
+    if own is not None and strategies is DEFAULT_STRATEGIES:
+        strategies = measured.OWN_NOISE_STRATEGIES  # the defaults that need no noise model
+    specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
     measured.check_caps(max_shots, max_seconds, own is not None)
     if own is not None:
         from .backends.executor import OwnNoise

@@ -12,6 +12,9 @@ import numpy as np
 
 from .errors import SpecError
 
+# the engine's default strategies less PEC, which inverts a noise model these lack
+OWN_NOISE_STRATEGIES = ("zne", "rem")
+
 
 def own_backend(executor: Any, backend: Any) -> Any:
     """The backend for `profile(executor=fn)` or `backend="executor:..."/"ibm_runtime:..."`."""
