@@ -278,8 +278,8 @@ class SweepSpec:
         kwargs = {k: sweep[k] for k in SWEEP_KEYS if k in sweep}
         from .backends.registry import is_own_noise
 
-        own = [b for b in _list(sweep.get("backends", []), "sweep.backends", True)
-               if is_own_noise(b)]
+        raw = sweep.get("backends", [])  # checked in __post_init__
+        own = [b for b in (raw if isinstance(raw, list) else [raw]) if is_own_noise(b)]
         if own and "noise_levels" in sweep:  # even the default level, written out
             _refuse_noise_levels(own[0])
         if "hardware" in kwargs and isinstance(kwargs["hardware"], Mapping):

@@ -250,3 +250,17 @@ def test_the_statistics_pass_is_planned_and_capped():
     with pytest.raises(BudgetExceeded):
         be.run(compiled, [100, 100], 1)
     assert be.spent_shots == 100 and len(be.take_calls()) == 1
+
+
+def test_the_report_shows_simulated_beside_measured_cost():
+    from mitprof.report import load, measured, render_report
+
+    kw = {"strategies": ["zne"], "shots": 100, "repeats": 1, "trials": 0}
+    sim = mitprof.profile("ghz:n=2", **kw)
+    meas = mitprof.profile("ghz:n=2", executor=noisy_counts, **kw)
+    rows = measured.rows(load([sim, meas]))
+    assert [r["strategy"] for r in rows] == ["unmitigated", "zne[richardson,1-2-3,global]"]
+    assert rows[1]["measured"] == "executor:test_executors:noisy_counts"
+    assert rows[1]["circuits"] == "3 / 3" and rows[1]["calls"] == "3"
+    assert "Simulated cost vs measured cost" in render_report([sim, meas])
+    assert "Simulated cost vs measured cost" not in render_report([sim])
