@@ -289,7 +289,7 @@ def profile(
     if own is not None and strategies is DEFAULT_STRATEGIES:
         strategies = measured.OWN_NOISE_STRATEGIES  # the defaults that need no noise model
     specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
-    measured.check_caps(max_shots, max_seconds, own is not None)
+    measured.check_caps(max_shots, max_seconds, own, trials)
     if own is not None:
         from .backends.executor import OwnNoise
 

@@ -52,10 +52,16 @@ def check_own_noise(be: Any, specs: Sequence[Any], noise: Any, p1: Any, readout:
                                 f"{be.name}'s noise is unknown to mitprof: leave it out")
 
 
-def check_caps(max_shots: Any, max_seconds: Any, own: bool) -> None:
+def check_caps(max_shots: Any, max_seconds: Any, own: Any, trials: int) -> None:
+    """The caps' types; and on a real device (a Qiskit Runtime service, not local testing
+    mode) a statistics pass only under a cap: every trial spends device time."""
     if max_shots is None and max_seconds is None:
+        if trials and own is not None and getattr(own, "local", True) is False:
+            raise SpecError(f"{own.name}: the statistics pass re-runs every trial on the "
+                            "device; give max_shots or max_seconds (--max-shots, "
+                            "--max-seconds), or trials=0")
         return
-    if not own:
+    if own is None:
         raise SpecError("max_shots and max_seconds cap the statistics pass of an executor "
                         "(executor=, backend executor:... or ibm_runtime:...); simulators' "
                         "statistics pass costs no device time")

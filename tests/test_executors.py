@@ -264,3 +264,15 @@ def test_the_report_shows_simulated_beside_measured_cost():
     assert rows[1]["circuits"] == "3 / 3" and rows[1]["calls"] == "3"
     assert "Simulated cost vs measured cost" in render_report([sim, meas])
     assert "Simulated cost vs measured cost" not in render_report([sim])
+
+
+def test_a_sweep_caps_each_points_statistics_pass(tmp_path):
+    spec = {"sweep": {"name": "capped", "shots": [100], "trials": 6, "repeats": 1,
+                      "max_shots": 2 * 400, "backends": ["executor:test_executors:noisy_counts"]},
+            "circuits": [{"family": "ghz", "qubits": 2}], "strategies": [{"name": "zne"}]}
+    assert run_sweep(spec, tmp_path, executor="serial", progress=False).done == 1
+    ((_, _, record),) = _points(tmp_path).values()
+    plan = json.loads(record)["statistics_plan"]
+    assert (plan["trials_planned"], plan["spent_shots"], plan["max_shots"]) == (2, 800, 800)
+    with pytest.raises(SpecError, match="cap the statistics pass of executor backends"):
+        mitprof.load_spec({"sweep": {"max_shots": 10}, "circuits": [{"family": "ghz"}]})

@@ -4,7 +4,6 @@ and through an executor (a device, a service: its own noise), side by side."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from . import fmt
 from .analysis import colours, strategy_labels, value
