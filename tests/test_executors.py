@@ -276,3 +276,31 @@ def test_a_sweep_caps_each_points_statistics_pass(tmp_path):
     assert (plan["trials_planned"], plan["spent_shots"], plan["max_shots"]) == (2, 800, 800)
     with pytest.raises(SpecError, match="cap the statistics pass of executor backends"):
         mitprof.load_spec({"sweep": {"max_shots": 10}, "circuits": [{"family": "ghz"}]})
+
+
+def test_a_real_device_needs_a_cap_before_its_statistics_pass():
+    with pytest.raises(SpecError, match="give max_shots or max_seconds"):
+        mitprof.profile("ghz:n=2", backend="ibm_runtime:ibm_nowhere", strategies=["zne"])
+
+
+def test_the_time_cap_plans_from_the_timed_runs_and_stops_calls():
+    from mitprof.measure import now
+    from mitprof.measured import plan_statistics
+
+    rows = [{"total_shots": 100, "wall_seconds": 0.5}, {"total_shots": 300, "wall_seconds": 1.0}]
+    plan = plan_statistics(rows, [False, False], 10, None, 4.6)  # 1.5 s a trial
+    assert (plan["trials_planned"], plan["estimated_shots"]) == (3, 1200)
+    assert plan["estimated_seconds"] == pytest.approx(4.5)
+    assert plan_statistics(rows, [False, True], 10, 250, None)["trials_planned"] == 2
+    calls = []
+
+    def counting(circuit, shots: int) -> dict:
+        calls.append(circuit)
+        return constant_counts(circuit, shots)
+
+    be = ExecutorBackend(counting)
+    w = resolve("ghz:n=2")
+    be.time_cap_at = now() - 1  # the deadline has passed: the next call is not made
+    with pytest.raises(BudgetExceeded, match="max-seconds"):
+        be.run(be.compile(_circuits(w), w.n_qubits, None), [10, 10], 1)
+    assert calls == []

@@ -74,18 +74,23 @@ class IBMRuntimeBackend(ExecutorBackend):
                 "primitive": "SamplerV2", "layout": list(self.layout)}
 
     def backend(self) -> Any:
+        from ..devices import FAKE_DEVICES
+
         if self._backend is None:
             if self.local:
                 from qiskit_ibm_runtime import fake_provider
-
-                from ..devices import FAKE_DEVICES
 
                 key = self.device.lower().removeprefix("fake").lstrip("_").removesuffix("v2")
                 self._backend = getattr(fake_provider, FAKE_DEVICES[key])()
             else:  # hardware: needs a saved account (documented, not tested offline)
                 from qiskit_ibm_runtime import QiskitRuntimeService
 
-                self._backend = QiskitRuntimeService().backend(self.device)
+                try:
+                    self._backend = QiskitRuntimeService().backend(self.device)
+                except Exception as exc:  # no saved account, unknown device, no network
+                    raise SpecError(f"ibm_runtime:{self.device}: not a fake backend (known: "
+                                    f"{', '.join(FAKE_DEVICES)}) and Qiskit Runtime cannot "
+                                    f"provide it: {type(exc).__name__}: {exc}") from None
         return self._backend
 
     def place(self, workload: Workload) -> tuple[Workload, dict[str, Any] | None]:
