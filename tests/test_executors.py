@@ -262,7 +262,9 @@ def test_the_report_shows_simulated_beside_measured_cost():
     assert [r["strategy"] for r in rows] == ["unmitigated", "zne[richardson,1-2-3,global]"]
     assert rows[1]["measured"] == "executor:test_executors:noisy_counts"
     assert rows[1]["circuits"] == "3 / 3" and rows[1]["calls"] == "3"
-    assert "Simulated cost vs measured cost" in render_report([sim, meas])
+    assert rows[1]["value_pair"] == f"{sim['zne'].value:.3g} / {meas['zne'].value:.3g}"
+    html = render_report([sim, meas])
+    assert "Simulated cost vs measured cost" in html and rows[1]["value_pair"] in html
     assert "Simulated cost vs measured cost" not in render_report([sim])
 
 

@@ -312,7 +312,7 @@ class ExecutorBackend:
             attempts += 1
             try:
                 raw = self.fn(circuits, **kwargs) if self.batched else [
-                    self.fn(c, **kwargs) for c in circuits]
+                    self.fn(c, **_seeded(kwargs, i)) for i, c in enumerate(circuits)]
                 break
             except TransientError as exc:
                 if attempts > self.max_retries:
@@ -337,6 +337,12 @@ class ExecutorBackend:
         self.calls.append(call)
         self.spent_shots += call.shots
         return out, call
+
+
+def _seeded(kwargs: dict[str, Any], i: int) -> dict[str, Any]:
+    """A serial executor's i-th circuit of a call gets a seed of its own (the same seed
+    would correlate the shot noise of different circuits)."""
+    return {**kwargs, "seed": kwargs["seed"] + i} if "seed" in kwargs else kwargs
 
 
 def _unwrap(raw: Any, batched: bool) -> tuple[float | None, float | None, Any]:

@@ -46,7 +46,7 @@ def rows(ds: Dataset, limit: int = MAX_ROWS) -> list[dict[str, str]]:
                     "execution": fmt.seconds(value(lat, "execution_seconds")),
                     "queue": fmt.seconds(value(lat, "queue_network_seconds")),
                     "calls": fmt.num(value(lat, "calls")),
-                    "values": f"{fmt.num(value(rs, 'value'))} / {fmt.num(value(rm, 'value'))}",
+                    "value_pair": f"{fmt.num(value(rs, 'value'))} / {fmt.num(value(rm, 'value'))}",
                 })
                 if len(out) >= limit:
                     return out
