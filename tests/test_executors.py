@@ -306,3 +306,22 @@ def test_the_time_cap_plans_from_the_timed_runs_and_stops_calls():
     with pytest.raises(BudgetExceeded, match="max-seconds"):
         be.run(be.compile(_circuits(w), w.n_qubits, None), [10, 10], 1)
     assert calls == []
+
+
+def test_execution_spans_in_a_runtime_result_are_its_execution_time():
+    from datetime import datetime, timedelta
+
+    from qiskit.primitives import PrimitiveResult
+    from qiskit_ibm_runtime.execution_span import ExecutionSpans, SliceSpan
+
+    from mitprof.backends.ibm_runtime import execution_seconds
+
+    t0 = datetime(2026, 1, 1, 12, 0, 0)
+    def span(start, stop, pub):
+        return SliceSpan(t0 + timedelta(seconds=start), t0 + timedelta(seconds=stop),
+                         {pub: ((100,), slice(0, 100))})
+
+    spans = ExecutionSpans([span(0, 1.5, 0), span(2, 2.25, 1)])
+    result = PrimitiveResult([], metadata={"execution": {"execution_spans": spans}})
+    assert execution_seconds(result) == pytest.approx(2.25)  # first start to last stop
+    assert execution_seconds(PrimitiveResult([], metadata={"version": 2})) is None
