@@ -196,6 +196,21 @@ def test_a_bad_executor_is_one_error(fn, message):
     assert message in str(info.value)
 
 
+def test_bad_executor_settings_are_refused():
+    def limited(circuit, shots: int) -> dict:
+        return constant_counts(circuit, shots)
+
+    for attr, bad, message in [("max_circuits", 0, "max_circuits must be a positive integer"),
+                               ("max_retries", -1, "max_retries must be an integer >= 0"),
+                               ("backoff_seconds", "soon", "backoff_seconds must be in")]:
+        setattr(limited, attr, bad)
+        with pytest.raises(SpecError, match=message):
+            ExecutorBackend(limited)
+        delattr(limited, attr)
+    with pytest.raises(SpecError, match="either executor= or backend="):
+        mitprof.profile("ghz:n=2", executor=limited, backend="cirq")
+
+
 def test_bad_input_at_the_cli_and_in_specs():
     for args, message in [
         (["--backend", "executor:no_such_module:fn"], "cannot import no_such_module"),

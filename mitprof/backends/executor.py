@@ -215,8 +215,14 @@ class ExecutorBackend:
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise SpecError(f"executor {self.label}: max_circuits must be a positive integer")
         self.max_circuits = limit if self.batched else 1
-        self.max_retries = int(getattr(fn, "max_retries", DEFAULT_RETRIES))
-        self.backoff = float(getattr(fn, "backoff_seconds", DEFAULT_BACKOFF))
+        self.max_retries = getattr(fn, "max_retries", DEFAULT_RETRIES)
+        self.backoff = getattr(fn, "backoff_seconds", DEFAULT_BACKOFF)
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) \
+                or self.max_retries < 0:
+            raise SpecError(f"executor {self.label}: max_retries must be an integer >= 0")
+        if isinstance(self.backoff, bool) or not isinstance(self.backoff, int | float) \
+                or not 0 <= self.backoff < 3600:
+            raise SpecError(f"executor {self.label}: backoff_seconds must be in [0, 3600)")
         self.calls: list[Call] = []  # every call since the last `take_calls`
         self.spent_shots = 0
         self.shot_cap: int | None = None  # set by the statistics pass (--max-shots)
