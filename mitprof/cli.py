@@ -184,6 +184,8 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
     from .engine import DEFAULT_STRATEGIES
     from .engine import profile as run_profile
 
+    _show_executor_plans()
+
     result = run_profile(circuit, observable=observable, backend=backend, noise=noise,
                          strategies=list(strategies) or DEFAULT_STRATEGIES, shots=shots,
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
@@ -199,6 +201,22 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo(result.table())
+
+
+def _show_executor_plans() -> None:
+    """An executor's statistics-pass plan on stderr before it spends anything."""
+    import logging
+
+    class Stderr(logging.Handler):  # the stderr of the moment (click swaps it in tests)
+        mitprof_cli = True
+
+        def emit(self, record: logging.LogRecord) -> None:
+            click.echo(shorten(record.getMessage()), err=True)
+
+    log = logging.getLogger("mitprof.executor")
+    if not any(getattr(h, "mitprof_cli", False) for h in log.handlers):
+        log.addHandler(Stderr())
+    log.setLevel(logging.INFO)
 
 
 @main.command(short_help="Recommend the cheapest mitigation that reaches a target.")

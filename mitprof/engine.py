@@ -364,6 +364,7 @@ def profile(
     plan = None
     if trials and own is not None:  # re-run on the device: planned, then capped
         plan = measured.plan_statistics(rows, skip, trials, max_shots, max_seconds)
+        measured.announce(own, plan)
         trials = plan["trials_planned"]
     if trials:
         run = sampler or simulator_executor(be, None if own else nz, workload.n_qubits)

@@ -96,6 +96,16 @@ def plan_statistics(rows: Sequence[dict[str, Any]], skip: Sequence[bool], trials
             "capped": planned < trials}
 
 
+def announce(be: Any, plan: dict[str, Any]) -> None:
+    """The plan, before the statistics pass spends anything (the CLI shows it on stderr;
+    the logger `mitprof.executor` for library users)."""
+    import logging
+
+    from .result import plan_text
+
+    logging.getLogger("mitprof.executor").info("%s: %s", be.name, plan_text(plan))
+
+
 NO_THEORY = ("the device's noise is unknown to mitprof: theory values need exact output "
              "distributions under a noise model")
 

@@ -190,12 +190,14 @@ class ProfileResult:
         else:
             noise_text = (f"noise p2={self.noise['p2']:g} p1={self.noise['p1']:g} "
                           f"readout=({self.noise['p01']:g},{self.noise['p10']:g})")
+        run_by = ("run by its executor" if self.executor else
+                  f"simulated with {self.simulation_method}")
         head = (f"{self.circuit} ({self.n_qubits} qubits, {self.n_gates} gates), observable "
                 f"{obs}, {self.backend}, {noise_text}, "
                 f"{self.shots} shots/circuit, seed {self.seed}\n"
                 f"ideal {self.ideal_value:+.6f}   noisy (exact) "
                 f"{'n/a' if self.noisy_value_exact is None else f'{self.noisy_value_exact:+.6f}'}"
-                f"   simulated with {self.simulation_method}   "
+                f"   {run_by}   "
                 f"classical {self.classical_method} {_fmt_s(self.classical_seconds)}\n")
         cols = ["strategy", "value", "abs_err", "gain", "circuits", "shots", "shots x",
                 "wall", "wall x", "construct", "compile", "execute", "combine", "calib"]

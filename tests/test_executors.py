@@ -228,6 +228,15 @@ def test_bad_input_at_the_cli_and_in_specs():
         assert out.exit_code == 2, (args, out.output)
         lines = out.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+    # a successful run: the statistics pass's plan on stderr before it runs, then the table
+    out = CliRunner().invoke(main, ["profile", "ghz:n=2", "--backend",
+                                    "executor:test_executors:noisy_counts", "-s", "zne",
+                                    "--shots", "50", "--trials", "3", "--repeats", "1",
+                                    "--max-shots", "500"])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("executor:test_executors:noisy_counts: statistics pass: 2 of 3 "
+                                 "trials (estimated 400 shots")
+    assert "run by its executor" in out.output
     spec = {"sweep": {"backends": ["executor:test_executors:constant_counts"],
                       "noise_levels": [0.01]}, "circuits": [{"family": "ghz"}]}
     with pytest.raises(SpecError, match="noise_levels does not apply"):
