@@ -290,6 +290,9 @@ def test_the_report_shows_simulated_beside_measured_cost():
     html = render_report([sim, meas])
     assert "Simulated cost vs measured cost" in html and rows[1]["value_pair"] in html
     assert "Simulated cost vs measured cost" not in render_report([sim])
+    from mitprof.report import tables
+
+    assert tables.noise_rows(load([meas])) == []  # no noise parameters to show: the device's
 
 
 def test_a_sweep_caps_each_points_statistics_pass(tmp_path):
