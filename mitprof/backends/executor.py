@@ -276,11 +276,13 @@ class ExecutorBackend:
         for i, s in enumerate(shots):
             groups.setdefault(int(s) if self.takes_shots else 0, []).append(i)
         reported: list[float | None] = []
+        calls = 0  # each call of a run gets a seed of its own
         for s, idx in groups.items():
             step = self.max_circuits or len(idx)
             for start in range(0, len(idx), step):
                 part = idx[start:start + step]
-                out, call = self._call([compiled[i] for i in part], s, seed + start)
+                out, call = self._call([compiled[i] for i in part], s, seed + calls)
+                calls += 1
                 for i, b in zip(part, out, strict=True):
                     if not self.takes_shots and b.shape[0] != shots[i]:
                         raise ExecutorError(
