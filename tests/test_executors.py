@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import mitprof
 from mitprof.backends import get_backend
 from mitprof.backends.executor import BudgetExceeded, ExecutorBackend, ExecutorError
+from mitprof.backends.executor_testing import counts_of as _counts
 from mitprof.circuits import resolve
 from mitprof.cli import main
 from mitprof.errors import MitprofError, SpecError
@@ -46,9 +47,6 @@ def _circuits(workload):
     return [c + m, c + cirq.inverse(c) + c + m]
 
 
-def _counts(bits):
-    rows, n = np.unique(bits, axis=0, return_counts=True)
-    return {tuple(r): int(k) for r, k in zip(rows, n, strict=True)}
 
 
 def test_three_paths_give_identical_counts_and_profiles(ibm, service):
@@ -352,3 +350,18 @@ def test_execution_spans_in_a_runtime_result_are_its_execution_time():
     result = PrimitiveResult([], metadata={"execution": {"execution_spans": spans}})
     assert execution_seconds(result) == pytest.approx(2.25)  # first start to last stop
     assert execution_seconds(PrimitiveResult([], metadata={"version": 2})) is None
+
+
+def test_the_shipped_executor_conformance_test_passes_good_executors_and_catches_bit_order():
+    from mitprof.testing import assert_executor_conforms
+
+    assert_executor_conforms(js.aer_execute)
+
+    def reversed_keys(circuit, shots: int) -> dict:  # counts read with clbit 0 leftmost
+        counts = js.aer_execute([circuit], shots, 1).result[0]
+        return {k[::-1]: v for k, v in counts.items()}
+
+    with pytest.raises(AssertionError, match="bits in measurement order"):
+        assert_executor_conforms(reversed_keys)
+    with pytest.raises(AssertionError, match="should read mostly"):
+        assert_executor_conforms(noisy_counts)  # ignores its circuit
