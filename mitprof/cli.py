@@ -117,6 +117,7 @@ class _RegistryHelp(click.Command):
         backends = ", ".join(f"{name}" + (f" ({name}:{'|'.join(cls.variants)})"
                                           if cls.variants else "")
                              for name, cls in BACKENDS.items())
+        backends += ", executor:package.module:function, ibm_runtime:DEVICE"
         self.help = (self.help or "").replace("{families}", families)
         for param in self.params:
             if isinstance(param, click.Option) and param.help:
@@ -162,6 +163,10 @@ class _RegistryHelp(click.Command):
                    "1e6 times the unmitigated shots at equal precision.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
               help="Stop with an error after this many seconds.")
+@click.option("--max-shots", type=int, help="Executor backends: cap the statistics pass's "
+              "re-runs at this many shots (fewer trials, or none, if the plan needs more).")
+@click.option("--max-seconds", type=float, help="Executor backends: cap the statistics pass "
+              "at this many seconds (planned from the timed runs, enforced per call).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
 @user_errors
 def profile(circuit: str, observable: str | None, observable_order: str | None, backend: str,
@@ -170,7 +175,7 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
             seed: int,
             repeats: int, trials: int, hardware: str | None, target_error: float | None,
             budgets: tuple[int, ...], force: bool, timeout: float | None,
-            as_json: bool) -> None:
+            max_shots: int | None, max_seconds: float | None, as_json: bool) -> None:
     """Profile mitigation strategies on one CIRCUIT.
 
     CIRCUIT is a family spec, with its parameters' defaults: {families} (`mitprof list
@@ -179,13 +184,15 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
     from .engine import DEFAULT_STRATEGIES
     from .engine import profile as run_profile
 
+    _show_executor_plans()
+
     result = run_profile(circuit, observable=observable, backend=backend, noise=noise,
-                         strategies=list(strategies) or list(DEFAULT_STRATEGIES), shots=shots,
+                         strategies=list(strategies) or DEFAULT_STRATEGIES, shots=shots,
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
                          trials=trials, hardware=_hardware(hardware), target_error=target_error,
                          budgets=list(budgets), force=force, observable_order=observable_order,
                          timeout=timeout, device=device, noise_scale=noise_scale,
-                         coherent=coherent)
+                         coherent=coherent, max_shots=max_shots, max_seconds=max_seconds)
     for warning in result.warnings:
         click.echo(f"warning: {shorten(warning)}", err=True)
     for problem in result.errors:
@@ -194,6 +201,22 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo(result.table())
+
+
+def _show_executor_plans() -> None:
+    """An executor's statistics-pass plan on stderr before it spends anything."""
+    import logging
+
+    class Stderr(logging.Handler):  # the stderr of the moment (click swaps it in tests)
+        mitprof_cli = True
+
+        def emit(self, record: logging.LogRecord) -> None:
+            click.echo(shorten(record.getMessage()), err=True)
+
+    log = logging.getLogger("mitprof.executor")
+    if not any(getattr(h, "mitprof_cli", False) for h in log.handlers):
+        log.addHandler(Stderr())
+    log.setLevel(logging.INFO)
 
 
 @main.command(short_help="Recommend the cheapest mitigation that reaches a target.")
@@ -286,6 +309,10 @@ def list_(what: str) -> None:
             forms = f" (also {', '.join(f'{name}:{v}' for v in cls.variants)})" \
                 if cls.variants else ""
             click.echo(f"{name}  {cls.help}{forms}")
+        from .backends.registry import OWN_NOISE
+
+        for name, text in OWN_NOISE.items():
+            click.echo(f"{name}  {text}")
 
 
 # run, status, export, demo: the sweep commands (mitprof/sweep_cli.py)

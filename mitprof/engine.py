@@ -21,6 +21,7 @@ from .backends import MAX_DENSITY_QUBITS, Backend, get_backend
 from .circuits import Workload, resolve
 from .errors import MitprofError, SpecError
 from .measure import CLASSICAL_PHASE, PHASES, PhaseClock, now
+from .measured import latency_summary
 from .noise import Noise, NoiseModel
 from .result import ProfileResult, StrategyResult
 from .seeds import check_seed, derive_seed
@@ -44,6 +45,7 @@ class EstimateRun:
     value: float
     clock: PhaseClock
     simulator_seconds: float | None
+    calls: list[Any] | None = None  # an executor's calls (backends.executor.Call)
 
 
 def run_estimate(spec: StrategySpec, workload: Workload, noise: NoiseModel, backend: Backend,
@@ -74,15 +76,17 @@ def run_estimate(spec: StrategySpec, workload: Workload, noise: NoiseModel, back
         with clock.phase("combine"):
             done = est.combine([b for b in bits if b is not None])
         round_no += 1
-    return EstimateRun(est, est.value, clock, sim_total)
+    take = getattr(backend, "take_calls", None)  # executors log their calls
+    return EstimateRun(est, est.value, clock, sim_total, take() if take else None)
 
 
 def _execute(jobs: list[Job], noise: NoiseModel, backend: Backend, n_qubits: int, seed: int,
              clock: PhaseClock, phase: str | None) -> tuple[list[np.ndarray], float | None]:
     """Insert noise, translate and run a batch; calibration batches are timed as one phase
     of their own."""
+    own = backend.capabilities.own_noise  # an executor: its noise is the device's
     with clock.phase(phase or "compile"):
-        compiled = backend.compile([j.circuit for j in jobs], n_qubits, noise)
+        compiled = backend.compile([j.circuit for j in jobs], n_qubits, None if own else noise)
     with clock.phase(phase or "execute"):
         out = backend.run(compiled, [j.shots for j in jobs], seed)
     return out.bits, out.simulator_seconds
@@ -237,6 +241,9 @@ def profile(
     noise_scale: float = 1.0,
     coherent: str | None = None,
     idle_noise: bool = True,
+    executor: Any = None,
+    max_shots: int | None = None,
+    max_seconds: float | None = None,
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
@@ -262,6 +269,11 @@ def profile(
     precision gets a warning and no statistics pass, unless `force`.
     `timeout` (seconds) stops the profile with an error when it runs longer. Requests beyond
     the machine's memory or `mitprof.limits` are refused before anything runs.
+    `executor` (a Mitiq-compatible function, or "package.module:function"; also
+    `backend="executor:..."` or `backend="ibm_runtime:DEVICE"`) runs the circuits under its
+    own noise (`mitprof.backends.executor`): no noise is inserted, every call is timed, and
+    the statistics pass re-runs trials on it, planned before it starts and capped by
+    `max_shots` / `max_seconds` (fewer trials, or none, where the plan exceeds them).
     """
     _check_arguments(observable=observable, backend=backend, p1=p1, readout=readout,
                      strategies=strategies, timeout=timeout)
@@ -284,9 +296,23 @@ def profile(
         strategies = [strategies]
     if isinstance(readout, list):
         readout = (readout[0], readout[1])
-    specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
     routing = None
-    if device is None:
+    from . import measured
+    from .backends.registry import is_own_noise
+
+    own = (measured.own_backend(executor, backend)
+           if executor is not None or is_own_noise(backend) else None)
+    if own is not None and strategies is DEFAULT_STRATEGIES:
+        strategies = measured.OWN_NOISE_STRATEGIES  # the defaults that need no noise model
+    specs = parse_strategies(["unmitigated", *[s for s in strategies if str(s) != "unmitigated"]])
+    measured.check_caps(max_shots, max_seconds, own, trials)
+    if own is not None:
+        from .backends.executor import OwnNoise
+
+        measured.check_own_noise(own, specs, noise, p1, readout, device, noise_scale, coherent,
+                                 idle_noise, hardware)
+        nz: NoiseModel = OwnNoise(own.name)
+    elif device is None:
         if noise_scale != 1.0 or coherent or not idle_noise:
             raise SpecError("noise_scale, coherent and idle_noise apply to device noise: give a "
                             "device (--device)")
@@ -302,6 +328,8 @@ def profile(
         hw = get_model(hardware)
     workload = resolve(circuit, observable, observable_order)
     logical = workload
+    if own is not None:
+        workload, routing = own.place(workload)  # a device backend routes onto its map
     if device is not None:
         from .devices import get_device, route
         from .noise.device import DeviceNoise
@@ -319,7 +347,7 @@ def profile(
         nz = DeviceNoise(cal, route_info.layout, float(noise_scale), coherent_zz,
                          bool(idle_noise))
     _check_limits(workload, specs, nz, shots, repeats, trials)
-    be = get_backend(backend)
+    be = own if own is not None else get_backend(backend)
     from . import exact
     from .lowering import is_clifford
     from .trials import ExactSampler, simulator_executor
@@ -349,10 +377,26 @@ def profile(
                      repeats)
         row["predicted_multiplier"], row["warnings"] = cost, warns
         rows.append(row)
+    plan = None
+    if trials and own is not None:  # re-run on the device: planned, then capped
+        plan = measured.plan_statistics(rows, skip, trials, max_shots, max_seconds)
+        measured.announce(own, plan)
+        trials = plan["trials_planned"]
     if trials:
-        executor = sampler or simulator_executor(be, nz, workload.n_qubits)
-        _statistics(rows, specs, workload, nz, executor, sampler, shots, seed, trials,
-                    ref.value, target_error, budgets, skip)
+        run = sampler or simulator_executor(be, None if own else nz, workload.n_qubits)
+        if own is None:
+            _statistics(rows, specs, workload, nz, run, sampler, shots, seed, trials,
+                        ref.value, target_error, budgets, skip)
+        else:
+            assert plan is not None
+            measured.capped_statistics(own, plan, rows, lambda: _statistics(
+                rows, specs, workload, nz, run, sampler, shots, seed, trials, ref.value,
+                target_error, budgets, skip))
+    elif plan is not None:
+        for row in rows:
+            row["statistics_error"] = (f"statistics pass not run: {plan['trials_asked']} trials "
+                                       f"need ~{plan['estimated_shots_asked']} shots and "
+                                       f"~{plan['estimated_seconds_asked']:.3g} s, over the cap")
     if hw is not None:
         _hardware(rows, hw, workload, ref.seconds, target_error)
 
@@ -378,6 +422,7 @@ def profile(
         classical_method=ref.method, results=tuple(results), trials=trials,
         simulation_method=method,
         hardware=hw.to_dict() if hw else None, environment=environment(), routing=routing,
+        executor=own.describe() if own is not None else None, statistics_plan=plan,
     )
 
 
@@ -405,7 +450,8 @@ def _timed(spec: StrategySpec, workload: Workload, noise: NoiseModel, be: Backen
     a configuration in a process is a discarded warm-up (imports, first-call caches); a
     sweep pays it once per worker, not once per point (as pyperf does)."""
     key = (str(spec), be.name)
-    if key not in _WARM:
+    own = be.capabilities.own_noise
+    if key not in _WARM and not own:  # an executor's runs cost device time: none discarded
         run_estimate(spec, workload, noise, be, shots, seed)
         _WARM.add(key)
     runs = [run_estimate(spec, workload, noise, be, shots, seed) for _ in range(repeats)]
@@ -423,6 +469,7 @@ def _timed(spec: StrategySpec, workload: Workload, noise: NoiseModel, be: Backen
         "wall_seconds": float(np.median(walls)),
         "wall_seconds_iqr": float(np.subtract(*np.percentile(walls, [75, 25]))),
         "details": details, "_run": first,
+        **({"latency": latency_summary([r.calls or [] for r in runs])} if own else {}),
     }
 
 

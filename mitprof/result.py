@@ -75,6 +75,8 @@ class StrategyResult:
     out_of_bounds_trials: int | None = None  # trials with |estimate| > observable_bound
     observable_bound: float | None = None  # sum of |coefficients| of the observable
     predicted_multiplier: float | None = None  # cheap prediction before running (preflight)
+    # an executor's calls: batch sizes, per-call seconds, execution vs queue + network
+    latency: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
 
     def summary(self, unmitigated_error: float | None = None) -> str:
@@ -129,6 +131,9 @@ class ProfileResult:
     environment: dict[str, Any] = field(default_factory=dict)
     # device runs: where the circuit went and what routing cost (devices.Routing)
     routing: dict[str, Any] | None = None
+    # executor runs: who ran the circuits, and the statistics pass's plan, cap and spend
+    executor: dict[str, Any] | None = None
+    statistics_plan: dict[str, Any] | None = None
 
     @property
     def errors(self) -> list[str]:
@@ -185,15 +190,19 @@ class ProfileResult:
                           f"{rt.get('swaps', 0)} SWAPs (2q gates {rt.get('two_qubit_before')}"
                           f" -> {rt.get('two_qubit_after')}, depth {rt.get('depth_before')} -> "
                           f"{rt.get('depth_after')})")
+        elif self.noise.get("model") == "own":
+            noise_text = "its own noise (none inserted)"
         else:
             noise_text = (f"noise p2={self.noise['p2']:g} p1={self.noise['p1']:g} "
                           f"readout=({self.noise['p01']:g},{self.noise['p10']:g})")
+        run_by = ("run by its executor" if self.executor else
+                  f"simulated with {self.simulation_method}")
         head = (f"{self.circuit} ({self.n_qubits} qubits, {self.n_gates} gates), observable "
                 f"{obs}, {self.backend}, {noise_text}, "
                 f"{self.shots} shots/circuit, seed {self.seed}\n"
                 f"ideal {self.ideal_value:+.6f}   noisy (exact) "
                 f"{'n/a' if self.noisy_value_exact is None else f'{self.noisy_value_exact:+.6f}'}"
-                f"   simulated with {self.simulation_method}   "
+                f"   {run_by}   "
                 f"classical {self.classical_method} {_fmt_s(self.classical_seconds)}\n")
         cols = ["strategy", "value", "abs_err", "gain", "circuits", "shots", "shots x",
                 "wall", "wall x", "construct", "compile", "execute", "combine", "calib"]
@@ -218,6 +227,10 @@ class ProfileResult:
         base = self.results[0]
         base_err = base.rmse if base.rmse is not None else base.abs_error
         summary = [r.summary(base_err) for r in self.results[1:]]
+        summary += [f"{r.strategy}: {latency_text(r.latency)}" for r in self.results
+                    if r.latency]
+        if self.statistics_plan:
+            summary.append(plan_text(self.statistics_plan))
         return head + "\n".join(lines) + ("\n\n" + "\n".join(summary) if summary else "")
 
     def __repr__(self) -> str:
@@ -225,6 +238,32 @@ class ProfileResult:
 
     def __str__(self) -> str:
         return self.table()
+
+
+def latency_text(lat: dict[str, Any]) -> str:
+    """An executor's calls in one line: batches, and wall = execution + queue/network."""
+    sizes = lat.get("batch_sizes") or []
+    split = ("execution not reported" if lat.get("execution_seconds") is None else
+             f"execution {_fmt_s(lat['execution_seconds'])} + queue/network "
+             f"{_fmt_s(lat['queue_network_seconds'])}")
+    retried = sum(a - 1 for a in lat.get("attempts") or [])
+    return (f"{lat['calls']} call{'s' * (lat['calls'] != 1)} (circuits per call "
+            f"{','.join(map(str, sizes[:12]))}{',...' * (len(sizes) > 12)}), wall "
+            f"{_fmt_s(lat['wall_seconds'])} = {split}"
+            + (f", {retried} retr{'ies' if retried != 1 else 'y'}" if retried else ""))
+
+
+def plan_text(plan: dict[str, Any]) -> str:
+    """The statistics pass on an executor: what it was estimated to cost, what it spent."""
+    caps = [f"{k.removeprefix('max_')} <= {plan[k]:g}" for k in ("max_shots", "max_seconds")
+            if plan.get(k) is not None]
+    text = (f"statistics pass: {plan['trials_planned']} of {plan['trials_asked']} trials "
+            f"(estimated {plan['estimated_shots']} shots, {_fmt_s(plan['estimated_seconds'])}"
+            f"{'; cap ' + ', '.join(caps) if caps else ''})")
+    if "spent_shots" in plan:
+        text += (f", spent {plan['spent_shots']} shots, {_fmt_s(plan['spent_call_seconds'])} "
+                 f"in executor calls ({_fmt_s(plan['spent_seconds'])} with the analysis)")
+    return text
 
 
 def _num(x: float) -> str:

@@ -27,8 +27,9 @@ from typing import Any
 from .errors import SpecError
 from .seeds import FAMILY_MAX_SEED, MAX_SEED, check_seed  # noqa: F401  (MAX_SEED: re-exported)
 
+DEFAULT_NOISE_LEVEL = 0.01
 SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
-              "hardware", "target_error", "budgets", "timeout")
+              "hardware", "target_error", "budgets", "timeout", "max_shots", "max_seconds")
 CIRCUIT_KEYS = ("family", "qubits", "depths", "params", "file", "observable", "observable_order")
 STRATEGY_KEYS = ("name", "options")
 
@@ -186,9 +187,12 @@ class SweepSpec:
     trials: int | None = None  # None: the engine's default
     repeats: int = 3
     backends: tuple[str, ...] = ("aer",)
-    noise_levels: tuple[float, ...] = (0.01,)
+    noise_levels: tuple[float, ...] = (DEFAULT_NOISE_LEVEL,)
     hardware: str | tuple[tuple[str, float], ...] | None = None
     target_error: float | None = None
+    # executor backends: caps on each point's statistics pass (re-runs on the device)
+    max_shots: int | None = None
+    max_seconds: float | None = None
     budgets: tuple[int, ...] = ()
     timeout: float | None = None  # seconds per point; not part of a point's identity
     base_dir: str | None = field(default=None, compare=False, repr=False)
@@ -208,9 +212,13 @@ class SweepSpec:
             if self.trials == 1:  # one trial has no variance (the engine's rule too)
                 raise SpecError("sweep.trials: must be 0 (no statistics) or at least 2, got 1")
         s(self, "repeats", _int(self.repeats, "sweep.repeats", 1))
-        backends = [_str(v, f"sweep.backends[{i}]").lower()
-                    for i, v in enumerate(_list(self.backends, "sweep.backends", True))]
         from .backends import get_backend
+        from .backends.registry import is_own_noise
+
+        # executor module paths are case-sensitive; simulator names are not
+        backends = [b if is_own_noise(b) else b.lower() for b in (
+            _str(v, f"sweep.backends[{i}]")
+            for i, v in enumerate(_list(self.backends, "sweep.backends", True)))]
 
         for i, b in enumerate(backends):
             try:
@@ -223,7 +231,17 @@ class SweepSpec:
             [_float(v, f"sweep.noise_levels[{i}]", 0.0, 1 / 3) for i, v in
              enumerate(_list(self.noise_levels, "sweep.noise_levels", True))],
             "sweep.noise_levels"))
+        own = [b for b in self.backends if is_own_noise(b)]
+        if own and self.noise_levels != (DEFAULT_NOISE_LEVEL,):
+            _refuse_noise_levels(own[0])
         s(self, "hardware", _hardware(self.hardware))
+        if self.max_shots is not None:
+            s(self, "max_shots", _int(self.max_shots, "sweep.max_shots", 1))
+        if self.max_seconds is not None:
+            s(self, "max_seconds", _float(self.max_seconds, "sweep.max_seconds", positive=True))
+        if (self.max_shots is not None or self.max_seconds is not None) and not own:
+            raise SpecError("sweep.max_shots, sweep.max_seconds: cap the statistics pass of "
+                            "executor backends (executor:..., ibm_runtime:...); none is swept")
         if self.target_error is not None:
             s(self, "target_error", _float(self.target_error, "sweep.target_error",
                                            positive=True))
@@ -268,6 +286,12 @@ class SweepSpec:
                                      "strategies")):
             strategies.append(_strategy_text(st, f"strategies[{i}]"))
         kwargs = {k: sweep[k] for k in SWEEP_KEYS if k in sweep}
+        from .backends.registry import is_own_noise
+
+        raw = sweep.get("backends", [])  # checked in __post_init__
+        own = [b for b in (raw if isinstance(raw, list) else [raw]) if is_own_noise(b)]
+        if own and "noise_levels" in sweep:  # even the default level, written out
+            _refuse_noise_levels(own[0])
         if "hardware" in kwargs and isinstance(kwargs["hardware"], Mapping):
             kwargs["hardware"] = tuple(kwargs["hardware"].items())
         return cls(circuits=circuits, strategies=tuple(strategies),
@@ -278,7 +302,7 @@ class SweepSpec:
         sweep: dict[str, Any] = {"name": self.name, "seed": self.seed, "shots": list(self.shots),
                                  "repeats": self.repeats, "backends": list(self.backends),
                                  "noise_levels": list(self.noise_levels)}
-        for key in ("trials", "target_error", "timeout"):
+        for key in ("trials", "target_error", "timeout", "max_shots", "max_seconds"):
             if getattr(self, key) is not None:
                 sweep[key] = getattr(self, key)
         if self.hardware is not None:
@@ -393,6 +417,9 @@ class SweepSpec:
                   "repeats": self.repeats, "hardware": _hardware_json(self.hardware),
                   "target_error": self.target_error, "budgets": list(self.budgets),
                   "seed": self.seed}
+        # only where set: the ids of points of specs without caps stay what they were
+        config.update({k: getattr(self, k) for k in ("max_shots", "max_seconds")
+                       if getattr(self, k) is not None})
         return Point(
             point_id=_digest(config), seed_key=_digest(physical), seq=seq, circuit=circuit,
             family=c.family, n_qubits=n, depth=depth, backend=backend, noise_level=level,
@@ -400,6 +427,7 @@ class SweepSpec:
             sweep_seed=self.seed, strategies=self.strategy_specs, labels=self.labels,
             trials=self.trials, repeats=self.repeats, hardware=config["hardware"],
             target_error=self.target_error, budgets=self.budgets, timeout=self.timeout,
+            max_shots=self.max_shots, max_seconds=self.max_seconds,
             config=json.dumps(config, sort_keys=True),
         )
 
@@ -430,6 +458,8 @@ class Point:
     budgets: tuple[int, ...]
     timeout: float | None
     config: str  # canonical JSON of the configuration the id is derived from
+    max_shots: int | None = None  # statistics-pass caps (executor backends only)
+    max_seconds: float | None = None
 
     @property
     def cost(self) -> float:
@@ -440,6 +470,11 @@ class Point:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _refuse_noise_levels(backend: str) -> None:
+    raise SpecError(f"sweep.noise_levels: backend {backend} brings its own noise; noise_levels "
+                    "does not apply (leave it out, or sweep simulators in a spec of their own)")
 
 
 def _digest(obj: Any) -> str:

@@ -46,6 +46,12 @@ def profile_kwargs(point: Point, parameters: Mapping[str, Any]) -> dict[str, Any
         "strategies": list(point.strategies), "shots": point.shots, "seed": point_seed(point),
         "repeats": point.repeats,
     }
+    from .backends.registry import is_own_noise
+
+    if is_own_noise(point.backend):  # the device's noise, not a level of mitprof's
+        del kwargs["noise"]
+        kwargs.update({k: v for k, v in (("max_shots", point.max_shots),
+                                         ("max_seconds", point.max_seconds)) if v is not None})
     optional = {"trials": point.trials, "hardware": point.hardware,
                 "target_error": point.target_error,
                 "budgets": list(point.budgets) if point.budgets else None}

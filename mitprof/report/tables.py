@@ -324,7 +324,7 @@ def noise_rows(ds: Dataset) -> list[dict[str, str]]:
     seen: dict[tuple[Any, ...], dict[str, str]] = {}
     for p in ds.done:
         n = p.doc.get("noise")
-        if not isinstance(n, Mapping):
+        if not isinstance(n, Mapping) or n.get("model") == "own":  # an executor's: unknown
             continue
         key = tuple(number(n.get(k)) for k in ("p2", "p1", "p01", "p10"))
         seen.setdefault(key, {k: fmt.num(number(n.get(k)), 4) for k in

@@ -186,6 +186,9 @@ class Technique:
     options: ClassVar[Mapping[str, str]] = {}
     corrects: ClassVar[frozenset[str]] = frozenset()
     composable: ClassVar[bool] = True  # may be combined with a technique of the other kind
+    # builds its circuits from a model of the noise (PEC inverts it): refused on a backend
+    # that brings its own, unknown noise (an executor, a device service)
+    needs_noise_model: ClassVar[bool] = False
     # option strings the conformance test round-trips and runs (besides the defaults)
     examples: ClassVar[tuple[str, ...]] = ()
 

@@ -58,6 +58,7 @@ class PEC(CircuitTechnique):
         "precision": "Mitiq's rule instead: (gamma / F)^2 samples",
     }
     corrects = frozenset({"gate"})  # unbiased when the representation inverts the noise
+    needs_noise_model = True
 
     examples = ("model=local,samples=20", "precision=0.5")
 
