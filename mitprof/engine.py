@@ -221,6 +221,7 @@ def profile(
     noise_scale: float = 1.0,
     coherent: str | None = None,
     idle_noise: bool = True,
+    progress: bool | None = False,
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
@@ -245,7 +246,8 @@ def profile(
     A strategy predicted to cost more than COST_LIMIT times the unmitigated shots at equal
     precision gets a warning and no statistics pass, unless `force`.
     `timeout` (seconds) stops the profile with an error when it runs longer. Requests beyond
-    the machine's memory or `mitprof.limits` are refused before anything runs.
+    the machine's memory or `mitprof.limits` are refused before anything runs. `progress`:
+    a bar on stderr (None: when stderr is a terminal; a sweep's points show none).
     """
     _check_arguments(observable=observable, backend=backend, p1=p1, readout=readout,
                      strategies=strategies, timeout=timeout)
@@ -324,19 +326,28 @@ def profile(
     checks = [preflight(spec, workload, nz) for spec in specs]
     skip = [not force and c[0] is not None and c[0] > COST_LIMIT for c in checks]
     rows = []
-    for spec, (cost, warns), skipped in zip(specs, checks, skip, strict=True):
-        if skipped:
-            warns = [*warns, f"predicted equal-precision multiplier {cost:.3g} exceeds "
-                             f"{COST_LIMIT:.0e}: statistics pass skipped (force=True or --force "
-                             "to run it)"]
-        row = _timed(spec, workload, nz, be, shots, derive_seed(seed, spec.name, spec.options),
-                     repeats)
-        row["predicted_multiplier"], row["warnings"] = cost, warns
-        rows.append(row)
-    if trials:
-        executor = sampler or simulator_executor(be, nz, workload.n_qubits)
-        _statistics(rows, specs, workload, nz, executor, sampler, shots, seed, trials,
-                    ref.value, target_error, budgets, skip)
+    from .progress import Progress
+
+    bar = Progress("profile", len(specs) + (trials > 0) * skip.count(False), unit="passes",
+                   enabled=progress)
+    try:
+        for spec, (cost, warns), skipped in zip(specs, checks, skip, strict=True):
+            if skipped:
+                warns = [*warns, f"predicted equal-precision multiplier {cost:.3g} exceeds "
+                                 f"{COST_LIMIT:.0e}: statistics pass skipped (force=True or "
+                                 "--force to run it)"]
+            bar.describe(f"{spec.label}: {repeats + 1} timed runs")
+            row = _timed(spec, workload, nz, be, shots,
+                         derive_seed(seed, spec.name, spec.options), repeats)
+            bar.update()
+            row["predicted_multiplier"], row["warnings"] = cost, warns
+            rows.append(row)
+        if trials:
+            executor = sampler or simulator_executor(be, nz, workload.n_qubits)
+            _statistics(rows, specs, workload, nz, executor, sampler, shots, seed, trials,
+                        ref.value, target_error, budgets, skip, bar)
+    finally:
+        bar.close()
     if hw is not None:
         _hardware(rows, hw, workload, ref.seconds, target_error)
 
@@ -362,6 +373,7 @@ def profile(
         classical_method=ref.method, results=tuple(results), trials=trials,
         simulation_method=method,
         hardware=hw.to_dict() if hw else None, environment=environment(), routing=routing,
+        target_error=None if target_error is None else float(target_error),
     )
 
 
@@ -413,7 +425,7 @@ def _timed(spec: StrategySpec, workload: Workload, noise: NoiseModel, be: Backen
 def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload: Workload,
                 noise: NoiseModel, executor: Any, sampler: Any, shots: int, seed: int, trials: int,
                 ideal: float, target_error: float | None, budgets: Sequence[int],
-                skip: Sequence[bool] = ()) -> None:
+                skip: Sequence[bool] = (), bar: Any = None) -> None:
     """The statistics pass: trials (from exact distributions where they exist, else
     re-simulated), intervals, and theory (which needs exact distributions)."""
     from . import stats
@@ -431,11 +443,15 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         if k < len(skip) and skip[k]:
             sets.append(None)
             continue
+        if bar is not None:
+            bar.describe(f"{spec.label}: {trials} trials")
         t0 = now()
         ts = run_trials(spec, workload, noise, shots,
                         derive_seed(seed, spec.name, spec.options, "stats"), trials, executor)
         row["stats_seconds"] = now() - t0
         sets.append(ts)
+        if bar is not None:
+            bar.update()
     assert sets[0] is not None  # the baseline is never skipped (its cost is 1)
     base_vals, base_n = sets[0].ok, rows[0]["total_shots"]
     # every unmitigated trial alike (no noise on a stabilizer state): no ratio to it exists
