@@ -76,6 +76,8 @@ class Entry:
     rmse: float | None  # at the run's total shots, from the trials
     total_shots: int | None  # of the run
     multiplier: Mapping[str, float] | None  # equal-precision M with its 95% interval
+    theory_multiplier: float | None  # closed form, where derived
+    theory_bound: str | None  # exact / approximate / upper / lower (StrategyResult's label)
     breakeven_shots: float | str | None
     bias: float | None  # sqrt of the debiased bias^2 (0 when it comes out negative)
     sigma2_per_shot: float | None
@@ -124,6 +126,8 @@ def rank(results: Sequence[Mapping[str, Any]], target_error: float | None = None
             qpu_seconds_to_target=None if shots is None else qpu_seconds_at(r, hardware, shots),
             rmse=_number(r.get("rmse")), total_shots=None if n is None else int(n),
             multiplier=mult if isinstance(mult, Mapping) else None,
+            theory_multiplier=_number(r.get("theory_multiplier")),
+            theory_bound=r.get("theory_bound"),
             breakeven_shots=r.get("breakeven_shots"),
             bias=None if model is None else math.sqrt(max(model.bias2, 0.0)),
             sigma2_per_shot=None if model is None else model.sigma2))

@@ -91,8 +91,8 @@ def _target_error(value: str | None) -> float | None:
     try:
         return float(value)
     except ValueError:
-        raise SpecError(f"--target-error must be a positive number (an RMSE in observable "
-                        f"units), got {value!r}") from None
+        raise SpecError(f"target error must be a positive number (--target-error: an RMSE in "
+                        f"observable units), got {value!r}") from None
 
 
 def _hardware(value: str | None) -> str | dict[str, float] | None:

@@ -81,9 +81,8 @@ class StrategyResult:
         parts = [f"{self.strategy}: {self.n_circuits} circuit{'s' * (self.n_circuits != 1)}"]
         vm = self.variance_multiplier
         if vm:
-            le = {"approximate": "~", "upper": "<=", "lower": ">="}.get(self.theory_bound or "", "")
             theory = ("" if self.theory_multiplier is None
-                      else f" (theory {le}{_num(self.theory_multiplier)})")
+                      else f" (theory {_theory(self.theory_multiplier, self.theory_bound)})")
             parts.append(f"M = {_num(vm['estimate'])} ({_num(vm['ci_low'])}-"
                          f"{_num(vm['ci_high'])}) at equal precision{theory}")
         elif self.variance_multiplier_reason:
@@ -222,8 +221,18 @@ class ProfileResult:
         return self.table()
 
 
-def _num(x: float) -> str:
-    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.2e}"
+def _num(x: float | None) -> str:
+    """3 significant figures; thousands with separators; "-" for a missing value."""
+    if x is None or not math.isfinite(x):
+        return "-"
+    if abs(x) < 1e3:
+        return f"{x:.3g}"
+    return f"{x:,.0f}" if abs(x) < 1e6 else f"{x:.2e}"
+
+
+def _theory(value: float, bound: str | None) -> str:
+    """A theory value with its label's mark: ~ approximate, <= upper, >= lower bound."""
+    return {"approximate": "~", "upper": "<=", "lower": ">="}.get(bound or "", "") + _num(value)
 
 
 def _fmt_s(seconds: float) -> str:
@@ -249,8 +258,8 @@ def answer_table(answer: Answer, with_qpu: bool) -> str:
     target = answer.target
     if target.error is None:
         return answer.sentence
-    cols = [" #  strategy", "shots to E", *(["QPU s to E"] if with_qpu else []), "RMSE at run",
-            "M (95% CI)", "pays off"]
+    cols = [" #  strategy", "shots to E", *(["QPU s"] if with_qpu else []), "RMSE@run",
+            "M (95% CI)", "theory", "pays off"]
     rows = []
     for k, e in enumerate(answer.entries):
         m = e.multiplier
@@ -262,13 +271,16 @@ def answer_table(answer: Answer, with_qpu: bool) -> str:
               if with_qpu else []),
             "-" if e.rmse is None or e.status == NO_STATISTICS else f"{e.rmse:.3g}",
             f"{_num(m['estimate'])} ({_num(m['ci_low'])}-{_num(m['ci_high'])})" if m else "-",
-            count(be) if isinstance(be, float) else str(be or "-"),
+            "-" if e.theory_multiplier is None else _theory(e.theory_multiplier, e.theory_bound),
+            count(be) if isinstance(be, float)
+            else {"undetermined": "unresolved"}.get(str(be), str(be or "-")),
         ])
     legend = ("shots to E: total shots per estimate (calibration included) for RMSE <= E"
               + ("; QPU s: projected seconds (job overhead once)" if with_qpu else "")
-              + "; RMSE at run: at the run's total shots (below), observable units; M: "
-              "equal-precision shot multiplier; pays off: total shots above which the RMSE "
-              "beats unmitigated")
+              + "; RMSE@run: at the run's total shots (below), observable units; M: "
+              "equal-precision shot multiplier, theory its closed form (~ approximate, <= upper "
+              "bound); pays off: total shots above which the RMSE beats unmitigated (unresolved: the "
+              "bias difference is within its interval)")
     return "\n".join([
         f"Answer, cheapest first: total shots to reach RMSE E = {target.error:.3g} "
         f"({target.source})",
