@@ -279,8 +279,8 @@ def answer_table(answer: Answer, with_qpu: bool) -> str:
               + ("; QPU s: projected seconds (job overhead once)" if with_qpu else "")
               + "; RMSE@run: at the run's total shots (below), observable units; M: "
               "equal-precision shot multiplier, theory its closed form (~ approximate, <= upper "
-              "bound); pays off: total shots above which the RMSE beats unmitigated (unresolved: the "
-              "bias difference is within its interval)")
+              "bound); pays off: total shots above which the RMSE beats unmitigated "
+              "(unresolved: the bias difference is within its interval)")
     return "\n".join([
         f"Answer, cheapest first: total shots to reach RMSE E = {target.error:.3g} "
         f"({target.source})",
