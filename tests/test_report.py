@@ -13,11 +13,13 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import math
 import os
 import random
 import re
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -149,9 +151,18 @@ def test_structure_matches_the_golden_file(page: Page) -> None:
     assert got == json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
+SECTIONS = ["headline", "vs-noise", "vs-size", "time", "accuracy", "theory", "qpu",
+            "agreement", "methodology", "environment"]
+
+
+def left_out(html: str) -> dict[str, str]:
+    """Sections left out: id -> the one line that says why."""
+    return {m.group(1): " ".join(re.sub("<[^>]+>", " ", m.group(2)).split()) for m in re.finditer(
+        r'<p class="omitted section" id="([^"]+)">(.*?)</p>', html)}
+
+
 def test_the_ten_sections_and_every_figure(page: Page) -> None:
-    assert page.sections == ["headline", "vs-noise", "vs-size", "time", "accuracy", "theory",
-                             "qpu", "agreement", "methodology", "environment"]
+    assert page.sections == SECTIONS
     # the fixture sweeps noise, depth and width and ran both simulators: every figure draws
     assert all(f["svg"] for f in page.figures.values()), page.figures
     assert len(page.figures) == 9
@@ -198,9 +209,28 @@ def test_headline_numbers(page: Page) -> None:
         assert r["qpu"].endswith(" s") and "classical" in r["qpu_note"]
     assert all(r["points"] == 12 for r in rows)
     lines = tables.summary_lines(ds)
-    assert [s["strategy"] for s in lines] == [r["strategy"] for r in rows[2::2]]
+    assert sorted(s["strategy"] for s in lines) == sorted(r["strategy"] for r in rows[2::2])
     assert all("at equal precision" not in s["text"] and "for equal precision" in s["text"]
                for s in lines)
+    # ranked by the median over points of N = sigma^2 / (E^2 - bias^2), E the unmitigated
+    # |bias| (its RMSE where the bias interval includes zero); bias^2 debiased
+    def b2(r: dict[str, Any]) -> float:
+        b = r["bias"]["estimate"]
+        return b * b - r["sigma2_per_shot"] / (r["total_shots"] * r["trials"])
+
+    def need(p: Any, label: str) -> float:
+        base, r = p.result("unmitigated"), p.result(label)
+        resolved = base["bias"]["ci_low"] > 0 or base["bias"]["ci_high"] < 0
+        e2 = b2(base) if resolved and b2(base) > 0 else (
+            max(b2(base), 0) + base["sigma2_per_shot"] / base["total_shots"])
+        gap = e2 - max(b2(r), 0.0)
+        return r["sigma2_per_shot"] / gap if gap > 0 else math.inf
+
+    medians = [statistics.median(need(p, s["strategy"]) for p in ds.done if p.backend == "aer")
+               for s in lines]
+    assert medians == sorted(medians)
+    assert medians == pytest.approx([s["shots"] for s in lines], rel=1e-9)
+    assert all(s["text"].startswith("reaches the target with ") for s in lines)
 
 
 def test_failures_and_environment(page: Page, html: str) -> None:
@@ -326,7 +356,11 @@ def test_empty_store(tmp_path: Path) -> None:
     html = render_report(tmp_path / "empty")
     page = Page(html)
     assert "Empty: no point of this sweep has been run yet." in html
-    assert len(page.sections) == 10 and not any(f["svg"] for f in page.figures.values())
+    # sections with nothing to show are left out, each with one line saying why
+    assert page.sections == ["headline", "methodology", "environment"]
+    gone = left_out(html)
+    assert set(gone) | set(page.sections) == set(SECTIONS) and not page.figures
+    assert all(text.endswith(": left out. No finished points yet.") for text in gone.values())
     assert "No finished points yet" in html
 
 
@@ -403,7 +437,8 @@ def test_nulls_anywhere_do_not_break_the_report() -> None:
                         del r[key]
             mangled.append(doc)
         html = render_report(mangled, title=f"mangled {trial}")
-        assert len(Page(html).sections) == 10
+        shown, gone = Page(html).sections, left_out(html)
+        assert sorted([*shown, *gone]) == sorted(SECTIONS) and all(gone.values())
 
 
 # ---------------------------------------------------------------- CLI and files
