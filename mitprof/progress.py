@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, TextIO
 
@@ -15,6 +16,16 @@ def on_terminal(stream: Any) -> bool:
         return False
 
 
+def _size(stream: Any) -> tuple[int, int]:
+    """The terminal's (columns, rows); a terminal that reports none (a bare pty reports
+    0 x 0, and tqdm then draws nothing) gets 80 x 24."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return 80, 24
+    return (size.columns if size.columns > 0 else 80), (size.lines if size.lines > 0 else 24)
+
+
 class Progress:
     """`name [#####.....] 12/40 points, 1 failed, ETA 00:35`; `enabled=None`: on when
     `stream` (stderr by default) is a terminal."""
@@ -24,11 +35,12 @@ class Progress:
         from tqdm import tqdm
 
         stream = stream if stream is not None else sys.stderr
+        ncols, nrows = _size(stream)
         self.enabled = on_terminal(stream) if enabled is None else bool(enabled)
         self.failed = 0
         self.bar = tqdm(total=total, initial=finished, desc=name, unit=unit, file=stream,
                         disable=not self.enabled, ascii=".#", mininterval=0.2,
-                        dynamic_ncols=True,
+                        ncols=ncols, nrows=nrows,
                         bar_format="{desc} [{bar:24}] {n_fmt}/{total_fmt} {unit}{postfix}, "
                                    "ETA {remaining}")
 
