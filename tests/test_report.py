@@ -390,6 +390,35 @@ def test_render_from_profile_documents() -> None:
     assert mitprof.render_report is render_report
 
 
+def test_the_first_screen_ranks_the_strategies_then_draws_the_frontier(html: str) -> None:
+    """Section 1 opens with one ranked sentence per strategy (the order of summary_lines),
+    then the frontier figure, then the dense table."""
+    first = html[html.index('<section id="headline">'):html.index("</section>")]
+    items = re.findall(r"<li>.*?<b>([^<]+)</b>: (.*?)</li>", first, flags=re.S)
+    ranked = [s["strategy"] for s in tables.summary_lines(load(FIXTURE))]
+    assert [name for name, _ in items] == ranked and len(ranked) == 3
+    assert all(text.startswith("reaches the target with ") for _, text in items)
+    assert first.index("<ol") < first.index('id="figure-frontier"') < first.index(
+        'class="headline"')
+    assert "over 1 points" not in html and "of 1 points" not in html
+
+
+def test_sections_without_data_are_one_line_saying_why() -> None:
+    """One simulator and one noise level: the Aer-vs-Cirq and noise sections have nothing
+    to draw, so each is one line with the reason, not an empty frame."""
+    docs = [d for d in fixture_documents()
+            if d["backend"] == "aer" and d["noise"]["p2"] == 0.03]
+    html = render_report(docs, title="one simulator")
+    page, gone = Page(html), left_out(html)
+    assert {"agreement", "vs-noise"} <= set(gone) and "agreement" not in page.sections
+    assert gone["agreement"] == ("8 Qiskit Aer vs Cirq: left out. Only one simulator ran: "
+                                 "nothing to compare.")
+    assert gone["vs-noise"].startswith("2 Shot multiplier vs noise level: left out. No ")
+    assert sorted([*page.sections, *gone]) == sorted(SECTIONS)
+    assert '<p class="empty">' not in html and "multiplier-noise" not in page.figures
+    assert f"{len(docs)} profile results" in html and len(docs) > 1
+
+
 def test_environment_says_which_mitprof_version_made_the_points() -> None:
     docs = fixture_documents()
     assert "Points by mitprof version" not in dict(tables.environment(load(docs)))

@@ -142,6 +142,7 @@ def summary_lines(ds: Dataset) -> list[dict[str, Any]]:
     if not bs:
         return []
     need: dict[str, list[float]] = {}
+    qpu: dict[str, list[float | None]] = {}
     for p in ds.done:
         base = p.baseline
         if p.backend != bs[0] or base is None:
@@ -154,6 +155,7 @@ def summary_lines(ds: Dataset) -> list[dict[str, Any]]:
                 need.setdefault(e.strategy, []).append(
                     e.shots_to_target if e.status == REACHES and e.shots_to_target is not None
                     else math.inf)
+                qpu.setdefault(e.strategy, []).append(e.qpu_seconds_to_target)
     out: list[dict[str, Any]] = []
     for row in headline(ds):
         if row["backend"] != bs[0]:
@@ -167,7 +169,9 @@ def summary_lines(ds: Dataset) -> list[dict[str, Any]]:
         if mid is not None and math.isfinite(mid):
             where = "" if len(reached) == len(shots) else \
                 f" (reached at {len(reached)} of {_points(len(shots))})"
-            parts.append(f"reaches the target with {count(mid)} total shots{where}")
+            seconds = median(qpu.get(row["strategy"], []))
+            hw = "" if seconds is None else f", {fmt.seconds(seconds)} of projected QPU time"
+            parts.append(f"reaches the target with {count(mid)} total shots{hw}{where}")
         elif shots:
             parts.append("does not reach the target" + (
                 f" at most points ({len(reached)} of {len(shots)})" if reached else
