@@ -168,7 +168,8 @@ def _sentence(target: Target, entries: Sequence[Entry],
     # N = sigma^2 / (E^2 - bias^2): say which factor the winner gains more on
     var_gain = nxt.sigma2_per_shot / win.sigma2_per_shot if win.sigma2_per_shot > 0 else math.inf
     room = (target.error**2 - (win.bias or 0.0) ** 2) / (target.error**2 - (nxt.bias or 0.0) ** 2)
-    why = (f"its variance per shot is {var_gain:.3g}x lower" if var_gain >= room else
+    why = ("it has no shot noise" if not math.isfinite(var_gain) else
+           f"its variance per shot is {var_gain:.3g}x lower" if var_gain >= room else
            f"its bias ({win.bias:.2g} against {nxt.bias:.2g}) leaves more of the error "
            "budget to shot noise")
     return f"{head}: {where}, {ratio:.3g}x fewer than {nxt.strategy} (next), because {why}."

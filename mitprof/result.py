@@ -194,8 +194,12 @@ class ProfileResult:
                 f"{'n/a' if self.noisy_value_exact is None else f'{self.noisy_value_exact:+.6f}'}"
                 f"  simulated with {self.simulation_method}  "
                 f"classical {self.classical_method} {_fmt_s(self.classical_seconds)}\n")
-        return (head + "\n" + answer_table(self.answer(), self.hardware is not None) + "\n\n"
-                + self.timing_table())
+        answer = self.answer()
+        single = "" if answer.target.error is not None else "\n" + _columns(
+            ["one run (no trials: no interval)", "value", "|error|"],
+            [[r.strategy, f"{r.value:+.4f}", f"{r.abs_error:.4f}"] for r in self.results])
+        return (head + "\n" + answer_table(answer, self.hardware is not None) + single
+                + "\n\n" + self.timing_table())
 
     def answer(self) -> Answer:
         """Strategies ranked by the total shots to reach the target error (`mitprof.answer`)."""

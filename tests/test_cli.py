@@ -122,3 +122,14 @@ def test_progress_goes_to_a_terminal_but_never_into_json(monkeypatch):
     text, doc = run(*args), run(*args, "--json")
     assert "4/4 passes" in text.stderr and "Answer" in text.stdout
     assert doc.stderr == "" and json.loads(doc.stdout)["answer"]["ranking"]
+
+
+def test_without_trials_there_is_no_ranking_and_it_says_so():
+    res = run("profile", "ghz:n=2", "-s", "zne", "--shots", "200", "--repeats", "1",
+              "--trials", "0")
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert any(ln.startswith("No ranking: no statistics pass") for ln in lines)
+    single = lines.index(next(ln for ln in lines if ln.startswith("one run (no trials")))
+    assert [ln.split()[0] for ln in lines[single + 1:single + 3]] == [
+        "unmitigated", "zne[richardson,1-2-3,global]"]
