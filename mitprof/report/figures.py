@@ -499,8 +499,9 @@ def frontier(ds: Dataset) -> Figure:
     caption = ("Read: the error one estimate reaches for a total shot budget N, "
                "RMSE(N) = \u221a(bias\u00b2 + \u03c3\u00b2/N) from the trials; \u25cf is the "
                "measured run, \u25c7 the break-even budget where a strategy's curve drops below "
-               "the unmitigated one; a shaded band is a bias floor no budget gets below, with "
-               "its 95% interval (a bias whose interval includes zero is drawn as zero). "
+               "the unmitigated one; a shaded band, from the measured run on, is the bias floor no "
+               "budget gets below, with its 95% interval (a bias whose interval includes zero "
+               "is drawn as zero). "
                "Panels share the y scale. Lower-left is better.")
     labels = strategy_labels(ds)
     refs = [p for p in reference_points(ds, 4)
@@ -519,9 +520,10 @@ def frontier(ds: Dataset) -> Figure:
             grid = np.logspace(math.log10(min(ns) / 10), math.log10(max(ns) * 1e3), 80)
             for lb, (b2, s2, n) in models.items():
                 bias = interval((p.result(lb) or {}).get("bias"))
-                if b2 > 0 and bias is not None:  # the floor, with its 95% interval
-                    _, lo, hi = _abs_interval(bias)
-                    ax.fill_between(grid, lo, hi, color=col[lb], alpha=0.13, lw=0)
+                if b2 > 0 and bias is not None:  # the floor with its 95% interval, where
+                    _, lo, hi = _abs_interval(bias)  # budgets beyond the run approach it
+                    right = grid[grid >= n]
+                    ax.fill_between(right, lo, hi, color=col[lb], alpha=0.12, lw=0)
                 ax.plot(grid, np.sqrt(b2 + s2 / grid), color=col[lb], lw=1.3)
                 ax.plot([n], [math.sqrt(b2 + s2 / n)], "o", color=col[lb])
                 be = number((p.result(lb) or {}).get("breakeven_shots"))
@@ -540,7 +542,7 @@ def frontier(ds: Dataset) -> Figure:
             _style("measured run", color="#666666", marker="o", ls="none"),
             _style("break-even", color="#666666", marker="D", ls="none",
                    markerfacecolor="white"),
-            Patch(color="#666666", alpha=0.13, label="bias floor (95% CI)")]
+            Patch(color="#666666", alpha=0.12, label="bias floor (95% CI)")]
         _legend(fig, handles)
     return Figure(key, title, caption, to_svg(fig, key, title))
 
