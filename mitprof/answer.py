@@ -2,8 +2,9 @@
 
 A pure function of result documents (`StrategyResult.to_dict()` or a stored result): each
 strategy's error model RMSE(N) = sqrt(bias^2 + sigma^2 / N) (`stats.ErrorModel`, from its
-trials) gives N = sigma^2 / (E^2 - bias^2) for a target E, "unreachable" when its bias is
-not below E. The default target is the unmitigated run's own |bias| (what no number of
+trials) gives N = sigma^2 / (E^2 - bias^2) for a target E; where the bias is not below E,
+"unreachable" when the 95% interval of the bias lies beyond +-E, else "unresolved" (the
+trials cannot tell). The default target is the unmitigated run's own |bias| (what no number of
 unmitigated shots removes); where that bias is consistent with zero, the unmitigated
 run's own RMSE (then the ranking is by equal-precision cost).
 """
@@ -17,7 +18,8 @@ from typing import Any
 
 from .stats import ErrorModel
 
-REACHES, UNREACHABLE, NO_STATISTICS = "reaches", "unreachable", "no statistics"
+REACHES, UNRESOLVED, UNREACHABLE, NO_STATISTICS = ("reaches", "unresolved", "unreachable",
+                                                   "no statistics")
 
 
 def _number(x: Any) -> float | None:
@@ -52,6 +54,7 @@ def bias_resolved(r: Mapping[str, Any] | None) -> bool:
 class Target:
     error: float | None  # None: no target can be set (no statistics pass)
     source: str  # what it is, in words
+    baseline_bias: bool = False  # the unmitigated |bias|: out of its reach by definition
 
 
 def default_target(baseline: Mapping[str, Any] | None, given: float | None = None) -> Target:
@@ -61,7 +64,7 @@ def default_target(baseline: Mapping[str, Any] | None, given: float | None = Non
     if model is None:
         return Target(None, "no statistics pass for the unmitigated run")
     if bias_resolved(baseline) and model.bias2 > 0:
-        return Target(math.sqrt(model.bias2), "the unmitigated run's |bias|")
+        return Target(math.sqrt(model.bias2), "the unmitigated run's |bias|", True)
     n = _number((baseline or {}).get("total_shots")) or 1.0
     return Target(model.rmse_at(n), "the unmitigated run's RMSE (its bias is consistent "
                                     "with zero)")
@@ -94,6 +97,14 @@ class Answer:
                 "ranking": [asdict(e) for e in self.entries], "sentence": self.sentence}
 
 
+def _beyond(r: Mapping[str, Any], error: float) -> bool:
+    """Whether the 95% interval of the bias lies entirely outside [-error, error]."""
+    bias = r.get("bias")
+    lo, hi = ((_number(bias.get("ci_low")), _number(bias.get("ci_high")))
+              if isinstance(bias, Mapping) else (None, None))
+    return lo is not None and hi is not None and (lo > error or hi < -error)
+
+
 def qpu_seconds_at(r: Mapping[str, Any], hardware: Mapping[str, Any] | None,
                    total: float) -> float | None:
     """The run's projected QPU seconds with its shots scaled to `total`: the job overhead
@@ -110,7 +121,7 @@ def rank(results: Sequence[Mapping[str, Any]], target_error: float | None = None
     """`results`: result documents, the unmitigated baseline first."""
     target = default_target(results[0] if results else None, target_error)
     entries = []
-    for r in results:
+    for k, r in enumerate(results):
         model = error_model(r)
         n = _number(r.get("total_shots"))
         shots: float | None = None
@@ -118,7 +129,9 @@ def rank(results: Sequence[Mapping[str, Any]], target_error: float | None = None
             status = NO_STATISTICS
         else:
             need = model.shots_for(target.error)
-            status = UNREACHABLE if isinstance(need, str) else REACHES
+            status = (REACHES if not isinstance(need, str)
+                      else UNREACHABLE if _beyond(r, target.error)
+                      or (k == 0 and target.baseline_bias) else UNRESOLVED)
             shots = None if isinstance(need, str) else need
         mult = r.get("variance_multiplier")
         entries.append(Entry(
@@ -131,7 +144,7 @@ def rank(results: Sequence[Mapping[str, Any]], target_error: float | None = None
             breakeven_shots=r.get("breakeven_shots"),
             bias=None if model is None else math.sqrt(max(model.bias2, 0.0)),
             sigma2_per_shot=None if model is None else model.sigma2))
-    order = {REACHES: 0, UNREACHABLE: 1, NO_STATISTICS: 2}
+    order = {REACHES: 0, UNRESOLVED: 1, UNREACHABLE: 2, NO_STATISTICS: 3}
     entries.sort(key=lambda e: (order[e.status],
                                 e.shots_to_target if e.status == REACHES else
                                 (e.rmse if e.rmse is not None else math.inf)))
@@ -154,14 +167,16 @@ def _sentence(target: Target, entries: Sequence[Entry],
         biased = [x for x in entries if x.bias is not None]
         low = min(biased, key=lambda x: x.bias or 0.0) if biased else None
         return (f"No strategy reaches RMSE {e} at any budget: every bias is above it"
-                + (f" (the lowest, {low.strategy}'s, is {low.bias:.3g})." if low else "."))
+                + (f" (the lowest, {low.strategy}'s, is {low.bias:.3g})" if low else "")
+                + _unresolved(entries, e) + ".")
     win = reach[0]
     assert win.shots_to_target is not None and win.sigma2_per_shot is not None
     head = (f"{baseline} is enough" if win.strategy == baseline
             else f"{win.strategy} is cheapest")
     where = f"it reaches RMSE {e} with {count(win.shots_to_target)} total shots"
     if len(reach) == 1:
-        return f"{head}: {where}; every other strategy's bias is above {e}."
+        return (f"{head}: {where}; every other strategy's bias is above {e}"
+                f"{_unresolved(entries, e)}.")
     nxt = reach[1]
     assert nxt.shots_to_target is not None and nxt.sigma2_per_shot is not None
     ratio = nxt.shots_to_target / win.shots_to_target
@@ -173,3 +188,9 @@ def _sentence(target: Target, entries: Sequence[Entry],
            f"its bias ({win.bias:.2g} against {nxt.bias:.2g}) leaves more of the error "
            "budget to shot noise")
     return f"{head}: {where}, {ratio:.3g}x fewer than {nxt.strategy} (next), because {why}."
+
+
+def _unresolved(entries: Sequence[Entry], e: str) -> str:
+    names = [x.strategy for x in entries if x.status == UNRESOLVED]
+    return (f" (for {', '.join(names)} only as a point estimate: the 95% interval of the bias "
+            f"reaches inside +-{e}, more trials would tell)" if names else "")

@@ -279,7 +279,8 @@ def answer_table(answer: Answer, with_qpu: bool) -> str:
             count(be) if isinstance(be, float)
             else {"undetermined": "unresolved"}.get(str(be), str(be or "-")),
         ])
-    legend = ("shots to E: total shots per estimate (calibration included) for RMSE <= E"
+    legend = ("shots to E: total shots per estimate (calibration included) for RMSE <= E "
+              "(unresolved: the bias is above E, its 95% interval not wholly)"
               + ("; QPU s: projected seconds (job overhead once)" if with_qpu else "")
               + "; RMSE@run: at the run's total shots (below), observable units; M: "
               "equal-precision shot multiplier, theory its closed form (~ approximate, <= upper "

@@ -151,6 +151,10 @@ def test_the_answer_ranks_by_the_shots_each_strategy_needs_for_the_target(result
     for e in answer.entries[:len(reach)]:
         assert e.shots_to_target == pytest.approx(need[e.strategy], rel=1e-9)
         assert e.qpu_seconds_to_target > result.hardware["t_job"]
+    for e in answer.entries[len(reach):]:  # out of reach: resolved only if the interval says so
+        b = result[e.strategy].bias
+        beyond = b["ci_low"] > 0.05 or b["ci_high"] < -0.05
+        assert e.status == ("unreachable" if beyond else "unresolved"), (e, b)
     text = result.table()
     rows = [line.split()[1] for line in text.splitlines()
             if line[:4].strip() in {"-", *map(str, range(1, 9))}]
