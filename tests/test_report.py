@@ -419,6 +419,19 @@ def test_sections_without_data_are_one_line_saying_why() -> None:
     assert f"{len(docs)} profile results" in html and len(docs) > 1
 
 
+def test_without_a_statistics_pass_the_first_screen_says_there_is_no_ranking() -> None:
+    docs = [d for d in fixture_documents() if d["backend"] == "aer"][:2]
+    for d in docs:
+        for r in d["results"]:
+            for key in ("bias", "sigma2_per_shot", "trials", "variance_multiplier", "rmse"):
+                r.pop(key, None)
+    html = render_report(docs, title="no trials")
+    first = html[html.index('<section id="headline">'):html.index("</section>")]
+    assert "no ranking: without a statistics pass" in first and "<ol" not in first
+    assert len(re.findall(r"<li>", first)) == 3  # one line per mitigation, unranked
+    assert "(medians over 2 points on aer)" in first
+
+
 def test_environment_says_which_mitprof_version_made_the_points() -> None:
     docs = fixture_documents()
     assert "Points by mitprof version" not in dict(tables.environment(load(docs)))

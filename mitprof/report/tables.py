@@ -190,7 +190,7 @@ def summary_lines(ds: Dataset) -> list[dict[str, Any]]:
             parts += _payoff(row)
         n = row["points"]
         out.append({"strategy": row["strategy"], "colour": row["colour"],
-                    "shots": math.inf if mid is None else mid,
+                    "shots": math.inf if mid is None else mid, "ranked": bool(shots),
                     "text": "; ".join(parts) + (f" (medians over {_points(n)} on "
                                                 if n != 1 else " (one point, on ")
                             + f"{row['backend']})."})
