@@ -194,6 +194,9 @@ class ProfileResult:
                 f"{'n/a' if self.noisy_value_exact is None else f'{self.noisy_value_exact:+.6f}'}"
                 f"  simulated with {self.simulation_method}  "
                 f"classical {self.classical_method} {_fmt_s(self.classical_seconds)}\n")
+        head = "".join(textwrap.fill(line, 100, subsequent_indent="  ", break_long_words=False,
+                                     break_on_hyphens=False) + "\n"
+                       for line in head.splitlines())
         answer = self.answer()
         single = "" if answer.target.error is not None else "\n" + _columns(
             ["one run (no trials: no interval)", "value", "|error|"],
