@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import MitprofError, shorten
+from .errors import MitprofError, SpecError, shorten
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,6 +82,17 @@ def _readout(value: str | None) -> float | tuple[float, float] | None:
     if len(parts) == 2:
         return (parts[0], parts[1])
     raise click.BadParameter("give P or P01,P10")
+
+
+def _target_error(value: str | None) -> float | None:
+    """--target-error as a number; a bad one is a one-line error (the engine checks range)."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise SpecError(f"target error must be a positive number (--target-error: an RMSE in "
+                        f"observable units), got {value!r}") from None
 
 
 def _hardware(value: str | None) -> str | dict[str, float] | None:
@@ -155,7 +166,9 @@ class _RegistryHelp(click.Command):
 @click.option("--hardware", help="Project QPU time: ibm_eagle, ibm_heron, google_sycamore, or "
                                  "parameters t_1q=..,t_2q=..,t_measure=..,t_rep=..,t_circuit=..,"
                                  "t_job=.. (seconds).")
-@click.option("--target-error", type=float, help="Report total shots needed to reach this RMSE.")
+@click.option("--target-error", metavar="E",
+              help="Rank strategies by the total shots they need to reach RMSE E (observable "
+                   "units) [default: the unmitigated run's |bias|].")
 @click.option("--budget", "budgets", multiple=True, type=int,
               help="Repeatable: report RMSE at this total shot budget.")
 @click.option("--force", is_flag=True,
@@ -173,7 +186,7 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
             noise: float | None, device: str | None, noise_scale: float, coherent: str | None,
             p1: float | None, readout: str | None, strategies: tuple[str, ...], shots: int,
             seed: int,
-            repeats: int, trials: int, hardware: str | None, target_error: float | None,
+            repeats: int, trials: int, hardware: str | None, target_error: str | None,
             budgets: tuple[int, ...], force: bool, timeout: float | None,
             max_shots: int | None, max_seconds: float | None, as_json: bool) -> None:
     """Profile mitigation strategies on one CIRCUIT.
@@ -189,16 +202,19 @@ def profile(circuit: str, observable: str | None, observable_order: str | None, 
     result = run_profile(circuit, observable=observable, backend=backend, noise=noise,
                          strategies=list(strategies) or DEFAULT_STRATEGIES, shots=shots,
                          seed=seed, repeats=repeats, p1=p1, readout=_readout(readout),
-                         trials=trials, hardware=_hardware(hardware), target_error=target_error,
+                         trials=trials, hardware=_hardware(hardware),
+                         target_error=_target_error(target_error),
                          budgets=list(budgets), force=force, observable_order=observable_order,
                          timeout=timeout, device=device, noise_scale=noise_scale,
-                         coherent=coherent, max_shots=max_shots, max_seconds=max_seconds)
+                         coherent=coherent, max_shots=max_shots, max_seconds=max_seconds,
+                         progress=False if as_json else None)
     for warning in result.warnings:
         click.echo(f"warning: {shorten(warning)}", err=True)
     for problem in result.errors:
         click.echo(f"error: {shorten(problem)}", err=True)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(json.dumps({**result.to_dict(), "answer": result.answer().to_dict()},
+                              indent=2))
     else:
         click.echo(result.table())
 

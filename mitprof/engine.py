@@ -244,6 +244,7 @@ def profile(
     executor: Any = None,
     max_shots: int | None = None,
     max_seconds: float | None = None,
+    progress: bool | None = False,
 ) -> ProfileResult:
     """Profile mitigation strategies on one circuit, observable, noise model and simulator.
 
@@ -274,6 +275,8 @@ def profile(
     own noise (`mitprof.backends.executor`): no noise is inserted, every call is timed, and
     the statistics pass re-runs trials on it, planned before it starts and capped by
     `max_shots` / `max_seconds` (fewer trials, or none, where the plan exceeds them).
+    `progress`: a bar on stderr (None: when stderr is a terminal; a sweep's points show
+    none).
     """
     _check_arguments(observable=observable, backend=backend, p1=p1, readout=readout,
                      strategies=strategies, timeout=timeout)
@@ -368,35 +371,45 @@ def profile(
     checks = [preflight(spec, workload, nz) for spec in specs]
     skip = [not force and c[0] is not None and c[0] > COST_LIMIT for c in checks]
     rows = []
-    for spec, (cost, warns), skipped in zip(specs, checks, skip, strict=True):
-        if skipped:
-            warns = [*warns, f"predicted equal-precision multiplier {cost:.3g} exceeds "
-                             f"{COST_LIMIT:.0e}: statistics pass skipped (force=True or --force "
-                             "to run it)"]
-        row = _timed(spec, workload, nz, be, shots, derive_seed(seed, spec.name, spec.options),
-                     repeats)
-        row["predicted_multiplier"], row["warnings"] = cost, warns
-        rows.append(row)
+    from .progress import Progress
+
+    bar = Progress("profile", len(specs) + (trials > 0) * skip.count(False), unit="passes",
+                   enabled=progress)
     plan = None
-    if trials and own is not None:  # re-run on the device: planned, then capped
-        plan = measured.plan_statistics(rows, skip, trials, max_shots, max_seconds)
-        measured.announce(own, plan)
-        trials = plan["trials_planned"]
-    if trials:
-        run = sampler or simulator_executor(be, None if own else nz, workload.n_qubits)
-        if own is None:
-            _statistics(rows, specs, workload, nz, run, sampler, shots, seed, trials,
-                        ref.value, target_error, budgets, skip)
-        else:
-            assert plan is not None
-            measured.capped_statistics(own, plan, rows, lambda: _statistics(
-                rows, specs, workload, nz, run, sampler, shots, seed, trials, ref.value,
-                target_error, budgets, skip))
-    elif plan is not None:
-        for row in rows:
-            row["statistics_error"] = (f"statistics pass not run: {plan['trials_asked']} trials "
-                                       f"need ~{plan['estimated_shots_asked']} shots and "
-                                       f"~{plan['estimated_seconds_asked']:.3g} s, over the cap")
+    try:
+        for spec, (cost, warns), skipped in zip(specs, checks, skip, strict=True):
+            if skipped:
+                warns = [*warns, f"predicted equal-precision multiplier {cost:.3g} exceeds "
+                                 f"{COST_LIMIT:.0e}: statistics pass skipped (force=True or "
+                                 "--force to run it)"]
+            bar.describe(f"{spec.label}: {repeats + 1} timed runs")
+            row = _timed(spec, workload, nz, be, shots,
+                         derive_seed(seed, spec.name, spec.options), repeats)
+            bar.update()
+            row["predicted_multiplier"], row["warnings"] = cost, warns
+            rows.append(row)
+        if trials and own is not None:  # re-run on the device: planned, then capped
+            plan = measured.plan_statistics(rows, skip, trials, max_shots, max_seconds)
+            measured.announce(own, plan)
+            trials = plan["trials_planned"]
+        if trials:
+            run = sampler or simulator_executor(be, None if own else nz, workload.n_qubits)
+            if own is None:
+                _statistics(rows, specs, workload, nz, run, sampler, shots, seed, trials,
+                            ref.value, target_error, budgets, skip, bar)
+            else:
+                assert plan is not None
+                measured.capped_statistics(own, plan, rows, lambda: _statistics(
+                    rows, specs, workload, nz, run, sampler, shots, seed, trials, ref.value,
+                    target_error, budgets, skip, bar))
+        elif plan is not None:
+            for row in rows:
+                row["statistics_error"] = (f"statistics pass not run: {plan['trials_asked']} "
+                                           f"trials need ~{plan['estimated_shots_asked']} shots "
+                                           f"and ~{plan['estimated_seconds_asked']:.3g} s, over "
+                                           "the cap")
+    finally:
+        bar.close()
     if hw is not None:
         _hardware(rows, hw, workload, ref.seconds, target_error)
 
@@ -423,6 +436,7 @@ def profile(
         simulation_method=method,
         hardware=hw.to_dict() if hw else None, environment=environment(), routing=routing,
         executor=own.describe() if own is not None else None, statistics_plan=plan,
+        target_error=None if target_error is None else float(target_error),
     )
 
 
@@ -476,7 +490,7 @@ def _timed(spec: StrategySpec, workload: Workload, noise: NoiseModel, be: Backen
 def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload: Workload,
                 noise: NoiseModel, executor: Any, sampler: Any, shots: int, seed: int, trials: int,
                 ideal: float, target_error: float | None, budgets: Sequence[int],
-                skip: Sequence[bool] = ()) -> None:
+                skip: Sequence[bool] = (), bar: Any = None) -> None:
     """The statistics pass: trials (from exact distributions where they exist, else
     re-simulated), intervals, and theory (which needs exact distributions)."""
     from . import stats
@@ -493,11 +507,15 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
         if k < len(skip) and skip[k]:
             sets.append(None)
             continue
+        if bar is not None:
+            bar.describe(f"{spec.label}: {trials} trials")
         t0 = now()
         ts = run_trials(spec, workload, noise, shots,
                         derive_seed(seed, spec.name, spec.options, "stats"), trials, executor)
         row["stats_seconds"] = now() - t0
         sets.append(ts)
+        if bar is not None:
+            bar.update()
     assert sets[0] is not None  # the baseline is never skipped (its cost is 1)
     base_vals, base_n = sets[0].ok, rows[0]["total_shots"]
     # every unmitigated trial alike (no noise on a stabilizer state): no ratio to it exists

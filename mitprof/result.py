@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .answer import Answer
 
 from .measure import CLASSICAL_PHASE
 
@@ -84,9 +88,8 @@ class StrategyResult:
         parts = [f"{self.strategy}: {self.n_circuits} circuit{'s' * (self.n_circuits != 1)}"]
         vm = self.variance_multiplier
         if vm:
-            le = {"approximate": "~", "upper": "<=", "lower": ">="}.get(self.theory_bound or "", "")
             theory = ("" if self.theory_multiplier is None
-                      else f" (theory {le}{_num(self.theory_multiplier)})")
+                      else f" (theory {_theory(self.theory_multiplier, self.theory_bound)})")
             parts.append(f"M = {_num(vm['estimate'])} ({_num(vm['ci_low'])}-"
                          f"{_num(vm['ci_high'])}) at equal precision{theory}")
         elif self.variance_multiplier_reason:
@@ -134,6 +137,7 @@ class ProfileResult:
     # executor runs: who ran the circuits, and the statistics pass's plan, cap and spend
     executor: dict[str, Any] | None = None
     statistics_plan: dict[str, Any] | None = None
+    target_error: float | None = None  # asked for (None: the answer uses the default target)
 
     @property
     def errors(self) -> list[str]:
@@ -198,40 +202,46 @@ class ProfileResult:
         run_by = ("run by its executor" if self.executor else
                   f"simulated with {self.simulation_method}")
         head = (f"{self.circuit} ({self.n_qubits} qubits, {self.n_gates} gates), observable "
-                f"{obs}, {self.backend}, {noise_text}, "
+                f"{obs}, {self.backend}\n{noise_text}, "
                 f"{self.shots} shots/circuit, seed {self.seed}\n"
-                f"ideal {self.ideal_value:+.6f}   noisy (exact) "
+                f"ideal {self.ideal_value:+.6f}  noisy (exact) "
                 f"{'n/a' if self.noisy_value_exact is None else f'{self.noisy_value_exact:+.6f}'}"
-                f"   {run_by}   "
+                f"  {run_by}  "
                 f"classical {self.classical_method} {_fmt_s(self.classical_seconds)}\n")
-        cols = ["strategy", "value", "abs_err", "gain", "circuits", "shots", "shots x",
-                "wall", "wall x", "construct", "compile", "execute", "combine", "calib"]
+        head = "".join(textwrap.fill(line, 100, subsequent_indent="  ", break_long_words=False,
+                                     break_on_hyphens=False) + "\n"
+                       for line in head.splitlines())
+        answer = self.answer()
+        single = "" if answer.target.error is not None else "\n" + _columns(
+            ["one run (no trials: no interval)", "value", "|error|"],
+            [[r.strategy, f"{r.value:+.4f}", f"{r.abs_error:.4f}"] for r in self.results])
+        executor = [f"{r.strategy}: {latency_text(r.latency)}" for r in self.results
+                    if r.latency]
+        if self.statistics_plan:
+            executor.append(plan_text(self.statistics_plan))
+        return (head + "\n" + answer_table(answer, self.hardware is not None) + single
+                + "\n\n" + self.timing_table()
+                + ("\n\n" + "\n".join(executor) if executor else ""))
+
+    def answer(self) -> Answer:
+        """Strategies ranked by the total shots to reach the target error (`mitprof.answer`)."""
+        from .answer import rank
+
+        return rank([r.to_dict() for r in self.results], self.target_error, self.hardware)
+
+    def timing_table(self) -> str:
+        """The timed run of each strategy: circuits, shots and wall-clock by phase."""
+        cols = ["timed run", "circuits", "shots", "wall", "construct", "compile", "execute",
+                "combine", "calib"]
         phases = ["construct", "compile", "execute", "combine", "calibration"]
         if any(r.phase_seconds.get(CLASSICAL_PHASE) for r in self.results):
             cols.append("train")  # CDR's classical simulation of its training circuits
             phases.append(CLASSICAL_PHASE)
-        rows = []
-        for r in self.results:
-            p = r.phase_seconds
-            rows.append([
-                r.strategy, f"{r.value:+.4f}", f"{r.abs_error:.4f}",
-                "-" if r.improvement is None else f"{r.improvement:.2f}x",
-                str(r.n_circuits), str(r.total_shots), f"{r.shot_multiplier:.1f}",
-                _fmt_s(r.wall_seconds), f"{r.wall_overhead:.1f}",
-                *(_fmt_s(p.get(k, 0.0)) for k in phases),
-            ])
-        widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
-        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                           for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-                 for row in [cols, *rows]]
-        base = self.results[0]
-        base_err = base.rmse if base.rmse is not None else base.abs_error
-        summary = [r.summary(base_err) for r in self.results[1:]]
-        summary += [f"{r.strategy}: {latency_text(r.latency)}" for r in self.results
-                    if r.latency]
-        if self.statistics_plan:
-            summary.append(plan_text(self.statistics_plan))
-        return head + "\n".join(lines) + ("\n\n" + "\n".join(summary) if summary else "")
+        rows = [[r.strategy, str(r.n_circuits), str(r.total_shots), _fmt_s(r.wall_seconds),
+                 *(_fmt_s(r.phase_seconds.get(k, 0.0)) for k in phases)]
+                for r in self.results]
+        return (_columns(cols, rows) + f"\none estimate each, medians of {self.repeats} timed "
+                f"run{'s' * (self.repeats != 1)} after a warm-up; wall = the phases' sum")
 
     def __repr__(self) -> str:
         return f"<ProfileResult\n{self.table()}\n>"
@@ -266,16 +276,71 @@ def plan_text(plan: dict[str, Any]) -> str:
     return text
 
 
-def _num(x: float) -> str:
-    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.2e}"
+def _num(x: float | None) -> str:
+    """3 significant figures; thousands with separators; "-" for a missing value."""
+    if x is None or not math.isfinite(x):
+        return "-"
+    if abs(x) < 1e3:
+        return f"{x:.3g}"
+    return f"{x:,.0f}" if abs(x) < 1e6 else f"{x:.2e}"
+
+
+def _theory(value: float, bound: str | None) -> str:
+    """A theory value with its label's mark: ~ approximate, <= upper, >= lower bound."""
+    return {"approximate": "~", "upper": "<=", "lower": ">="}.get(bound or "", "") + _num(value)
 
 
 def _fmt_s(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f}s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f}ms"
+    """Seconds to 3 significant figures, in s, ms or us."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3)):
+        if seconds >= scale:
+            return f"{seconds / scale:#.3g}".rstrip(".") + unit
     return f"{seconds * 1e6:.0f}us"
+
+
+def _columns(cols: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+                     for row in [cols, *rows])
+
+
+def answer_table(answer: Answer, with_qpu: bool) -> str:
+    """The ranking as text: cheapest first, units named, then the sentence saying why."""
+    from .answer import NO_STATISTICS, REACHES, count
+
+    target = answer.target
+    if target.error is None:
+        return answer.sentence
+    cols = [" #  strategy", "shots to E", *(["QPU s"] if with_qpu else []), "RMSE@run",
+            "M (95% CI)", "theory", "pays off"]
+    rows = []
+    for k, e in enumerate(answer.entries):
+        m = e.multiplier
+        be = e.breakeven_shots
+        rows.append([
+            f"{k + 1 if e.status == REACHES else '-':>2}  {e.strategy}",
+            count(e.shots_to_target) if e.shots_to_target is not None else e.status,
+            *([_num(e.qpu_seconds_to_target) if e.qpu_seconds_to_target is not None else "-"]
+              if with_qpu else []),
+            "-" if e.rmse is None or e.status == NO_STATISTICS else f"{e.rmse:.3g}",
+            f"{_num(m['estimate'])} ({_num(m['ci_low'])}-{_num(m['ci_high'])})" if m else "-",
+            "-" if e.theory_multiplier is None else _theory(e.theory_multiplier, e.theory_bound),
+            count(be) if isinstance(be, float)
+            else {"undetermined": "unresolved"}.get(str(be), str(be or "-")),
+        ])
+    legend = ("shots to E: total shots per estimate (calibration included) for RMSE <= E "
+              "(unresolved: the bias is above E, its 95% interval not wholly)"
+              + ("; QPU s: projected seconds (job overhead once)" if with_qpu else "")
+              + "; RMSE@run: at the run's total shots (below), observable units; M: "
+              "equal-precision shot multiplier, theory its closed form (~ approximate, <= upper "
+              "bound); pays off: total shots above which the RMSE beats unmitigated "
+              "(unresolved: the bias difference is within its interval)")
+    return "\n".join([
+        f"Answer, cheapest first: total shots to reach RMSE E = {target.error:.3g} "
+        f"({target.source})",
+        _columns(cols, rows), *textwrap.wrap(legend, 96), *textwrap.wrap(answer.sentence, 96)])
 
 
 def _clean(value: Any) -> Any:

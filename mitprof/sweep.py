@@ -21,11 +21,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from . import measure
 from .errors import MitprofError
 from .measure import PointTimeout, deadline
+from .progress import Progress
 from .spec import Point, SweepSpec, load_spec
 
 # ---------------------------------------------------------------- worker side
@@ -96,60 +97,6 @@ def run_point(point: Point) -> dict[str, Any]:
                    traceback=traceback.format_exc())
     rec["seconds"] = measure.now() - t0
     return rec
-
-
-# ---------------------------------------------------------------- progress
-
-
-class Progress:
-    """`name [#####.....] 12/40 points, 1 failed, ETA 0:35` on stderr; silent when not a tty."""
-
-    def __init__(self, name: str, total: int, finished: int, stream: TextIO | None = None,
-                 enabled: bool | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        isatty = getattr(self.stream, "isatty", lambda: False)
-        self.enabled = isatty() if enabled is None else enabled
-        self.name, self.total, self.finished = name, total, finished
-        self.failed = 0
-        self.ran = 0
-        self.t0 = measure.now()
-        self.last = 0.0
-        self.shown = False
-
-    def update(self, failed: bool) -> None:
-        self.finished += 1
-        self.ran += 1
-        self.failed += failed
-        now = measure.now()
-        if self.enabled and (now - self.last > 0.2 or self.finished == self.total):
-            self.last = now
-            self.render(now)
-
-    def render(self, now: float | None = None) -> None:
-        if not self.enabled:
-            return
-        now = measure.now() if now is None else now
-        width = 24
-        filled = int(width * self.finished / self.total) if self.total else width
-        left = self.total - self.finished
-        eta = "--:--" if not self.ran else _clock((now - self.t0) / self.ran * left)
-        failed = f", {self.failed} failed" if self.failed else ""
-        line = (f"{self.name} [{'#' * filled}{'.' * (width - filled)}] {self.finished}/"
-                f"{self.total} points{failed}, ETA {eta}")
-        self.stream.write("\r" + line + " " * 4)
-        self.stream.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.enabled and self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
 
 
 # ---------------------------------------------------------------- coordinator

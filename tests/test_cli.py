@@ -49,8 +49,9 @@ def test_profile_table_on_a_qasm_file_with_cirq():
     assert "rem[tensored]" in res.stdout and "ideal" in res.stdout
     # two measurement bases (ZZ, XX) + two calibration circuits; Bell sits at the simplex
     # edge, so the REM theory is reported as approximate
-    assert "rem[tensored]: 4 circuits, M = " in res.stdout
-    assert "theory ~" in res.stdout
+    answer = next(ln for ln in res.stdout.splitlines() if ln.split()[1:2] == ["rem[tensored]"])
+    timed = [ln for ln in res.stdout.splitlines() if ln.startswith("rem[tensored] ")][-1]
+    assert " ~" in answer and timed.split()[1] == "4"
 
 
 @pytest.mark.parametrize("what, expect", [("circuits", "mirror"), ("strategies", "zne"),
@@ -101,3 +102,34 @@ def test_malformed_qasm_error_names_file_and_line(tmp_path):
     res = run("profile", str(bad))
     assert res.exit_code == 2
     assert "broken.qasm, line 4" in res.stderr
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-0.1", "nan", "inf"])
+def test_a_bad_target_error_is_one_error_line(value):
+    res = run("profile", "ghz:n=2", "--target-error", value, "--repeats", "1", "--trials", "0")
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "target error" in lines[0]
+    assert res.stdout == ""
+
+
+def test_progress_goes_to_a_terminal_but_never_into_json(monkeypatch):
+    import mitprof.progress
+
+    monkeypatch.setattr(mitprof.progress, "on_terminal", lambda stream: True)
+    args = ["profile", "ghz:n=2", "-s", "rem", "--shots", "100", "--repeats", "1",
+            "--trials", "4"]
+    text, doc = run(*args), run(*args, "--json")
+    assert "4/4 passes" in text.stderr and "Answer" in text.stdout
+    assert doc.stderr == "" and json.loads(doc.stdout)["answer"]["ranking"]
+
+
+def test_without_trials_there_is_no_ranking_and_it_says_so():
+    res = run("profile", "ghz:n=2", "-s", "zne", "--shots", "200", "--repeats", "1",
+              "--trials", "0")
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert any(ln.startswith("No ranking: no statistics pass") for ln in lines)
+    single = lines.index(next(ln for ln in lines if ln.startswith("one run (no trials")))
+    assert [ln.split()[0] for ln in lines[single + 1:single + 3]] == [
+        "unmitigated", "zne[richardson,1-2-3,global]"]

@@ -131,3 +131,76 @@ def test_every_interval_can_be_recomputed_from_the_stored_trials(result):
         assert vm.to_dict() == row["variance_multiplier"]
         bias = stats.mean_interval(vals, seed, shift=stored["ideal_value"])
         assert bias.to_dict() == row["bias"]
+
+
+# ---------------------------------------------------------------- the answer first
+
+
+def test_the_answer_ranks_by_the_shots_each_strategy_needs_for_the_target(result):
+    """The ranking (and the table's order) follows the engine's own shots_for_error, computed
+    from the trials; strategies that cannot reach the target come after."""
+    answer = result.answer()
+    assert answer.target.error == 0.05 and answer.target.source == "as given"
+    need = {r.strategy: r.shots_for_error for r in result.results}
+    reach = sorted((n, s) for s, n in need.items() if isinstance(n, float))
+    assert reach, need  # the fixture has strategies that reach 0.05
+    got = [e.strategy for e in answer.entries]
+    assert got[:len(reach)] == [s for _, s in reach]
+    assert {e.strategy for e in answer.entries[len(reach):]} == {
+        s for s, n in need.items() if n == "unreachable"}
+    for e in answer.entries[:len(reach)]:
+        assert e.shots_to_target == pytest.approx(need[e.strategy], rel=1e-9)
+        assert e.qpu_seconds_to_target > result.hardware["t_job"]
+    for e in answer.entries[len(reach):]:  # out of reach: resolved only if the interval says so
+        b = result[e.strategy].bias
+        beyond = b["ci_low"] > 0.05 or b["ci_high"] < -0.05
+        assert e.status == ("unreachable" if beyond else "unresolved"), (e, b)
+    text = result.table()
+    rows = [line.split()[1] for line in text.splitlines()
+            if line[:4].strip() in {"-", *map(str, range(1, 9))}]
+    assert rows == got
+    assert text.index("Answer") < text.index("timed run")  # the answer first
+    assert " gain " not in text and all(len(line) <= 100 for line in text.splitlines())
+    assert answer.sentence.startswith(f"{got[0]} is cheapest" if got[0] != "unmitigated"
+                                      else "unmitigated is enough")
+
+
+def test_the_default_target_is_the_unmitigated_bias(result):
+    from dataclasses import replace
+
+    from mitprof import stats
+
+    base = result.results[0]
+    vals = [v for v in base.trial_values if v is not None]
+    model = stats.ErrorModel.from_trials(vals, result.ideal_value, base.total_shots)
+    assert base.bias["ci_low"] > 0 or base.bias["ci_high"] < 0  # noise 0.02: resolved
+    answer = replace(result, target_error=None).answer()
+    assert answer.target.error == pytest.approx(model.bias2 ** 0.5, rel=1e-9)
+    # no number of unmitigated shots gets below its own bias
+    assert [e.status for e in answer.entries if e.strategy == "unmitigated"] == ["unreachable"]
+    for e in answer.entries:
+        if e.status == "reaches":
+            r = result[e.strategy]
+            mit = stats.ErrorModel.from_trials([v for v in r.trial_values if v is not None],
+                                               result.ideal_value, r.total_shots)
+            assert e.shots_to_target == pytest.approx(mit.shots_for(answer.target.error),
+                                                      rel=1e-9)
+
+
+def test_progress_shows_only_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        profile("ghz:n=2", strategies=["rem"], shots=100, repeats=1, trials=4, progress=None)
+        out = stream.getvalue()
+        assert ("4/4 passes" in out and "rem[tensored]: 4 trials" in out) == shown, out
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    profile("ghz:n=2", strategies=["rem"], shots=100, repeats=1, trials=4)  # API default
+    assert quiet.getvalue() == ""

@@ -13,11 +13,13 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import math
 import os
 import random
 import re
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -149,9 +151,18 @@ def test_structure_matches_the_golden_file(page: Page) -> None:
     assert got == json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
+SECTIONS = ["headline", "vs-noise", "vs-size", "time", "accuracy", "theory", "qpu",
+            "agreement", "methodology", "environment"]
+
+
+def left_out(html: str) -> dict[str, str]:
+    """Sections left out: id -> the one line that says why."""
+    return {m.group(1): " ".join(re.sub("<[^>]+>", " ", m.group(2)).split()) for m in re.finditer(
+        r'<p class="omitted section" id="([^"]+)">(.*?)</p>', html)}
+
+
 def test_the_ten_sections_and_every_figure(page: Page) -> None:
-    assert page.sections == ["headline", "vs-noise", "vs-size", "time", "accuracy", "theory",
-                             "qpu", "agreement", "methodology", "environment"]
+    assert page.sections == SECTIONS
     # the fixture sweeps noise, depth and width and ran both simulators: every figure draws
     assert all(f["svg"] for f in page.figures.values()), page.figures
     assert len(page.figures) == 9
@@ -198,9 +209,28 @@ def test_headline_numbers(page: Page) -> None:
         assert r["qpu"].endswith(" s") and "classical" in r["qpu_note"]
     assert all(r["points"] == 12 for r in rows)
     lines = tables.summary_lines(ds)
-    assert [s["strategy"] for s in lines] == [r["strategy"] for r in rows[2::2]]
+    assert sorted(s["strategy"] for s in lines) == sorted(r["strategy"] for r in rows[2::2])
     assert all("at equal precision" not in s["text"] and "for equal precision" in s["text"]
                for s in lines)
+    # ranked by the median over points of N = sigma^2 / (E^2 - bias^2), E the unmitigated
+    # |bias| (its RMSE where the bias interval includes zero); bias^2 debiased
+    def b2(r: dict[str, Any]) -> float:
+        b = r["bias"]["estimate"]
+        return b * b - r["sigma2_per_shot"] / (r["total_shots"] * r["trials"])
+
+    def need(p: Any, label: str) -> float:
+        base, r = p.result("unmitigated"), p.result(label)
+        resolved = base["bias"]["ci_low"] > 0 or base["bias"]["ci_high"] < 0
+        e2 = b2(base) if resolved and b2(base) > 0 else (
+            max(b2(base), 0) + base["sigma2_per_shot"] / base["total_shots"])
+        gap = e2 - max(b2(r), 0.0)
+        return r["sigma2_per_shot"] / gap if gap > 0 else math.inf
+
+    medians = [statistics.median(need(p, s["strategy"]) for p in ds.done if p.backend == "aer")
+               for s in lines]
+    assert medians == sorted(medians)
+    assert medians == pytest.approx([s["shots"] for s in lines], rel=1e-9)
+    assert all(s["text"].startswith("reaches the target with ") for s in lines)
 
 
 def test_failures_and_environment(page: Page, html: str) -> None:
@@ -326,7 +356,11 @@ def test_empty_store(tmp_path: Path) -> None:
     html = render_report(tmp_path / "empty")
     page = Page(html)
     assert "Empty: no point of this sweep has been run yet." in html
-    assert len(page.sections) == 10 and not any(f["svg"] for f in page.figures.values())
+    # sections with nothing to show are left out, each with one line saying why
+    assert page.sections == ["headline", "methodology", "environment"]
+    gone = left_out(html)
+    assert set(gone) | set(page.sections) == set(SECTIONS) and not page.figures
+    assert all(text.endswith(": left out. No finished points yet.") for text in gone.values())
     assert "No finished points yet" in html
 
 
@@ -354,6 +388,48 @@ def test_render_from_profile_documents() -> None:
     assert "24 profile results (not a sweep store)." in html
     assert page.figures["multiplier-noise"]["svg"] and page.figures["agreement"]["svg"]
     assert mitprof.render_report is render_report
+
+
+def test_the_first_screen_ranks_the_strategies_then_draws_the_frontier(html: str) -> None:
+    """Section 1 opens with one ranked sentence per strategy (the order of summary_lines),
+    then the frontier figure, then the dense table."""
+    first = html[html.index('<section id="headline">'):html.index("</section>")]
+    items = re.findall(r"<li>.*?<b>([^<]+)</b>: (.*?)</li>", first, flags=re.S)
+    ranked = [s["strategy"] for s in tables.summary_lines(load(FIXTURE))]
+    assert [name for name, _ in items] == ranked and len(ranked) == 3
+    assert all(text.startswith("reaches the target with ") for _, text in items)
+    assert first.index("<ol") < first.index('id="figure-frontier"') < first.index(
+        'class="headline"')
+    assert "over 1 points" not in html and "of 1 points" not in html
+
+
+def test_sections_without_data_are_one_line_saying_why() -> None:
+    """One simulator and one noise level: the Aer-vs-Cirq and noise sections have nothing
+    to draw, so each is one line with the reason, not an empty frame."""
+    docs = [d for d in fixture_documents()
+            if d["backend"] == "aer" and d["noise"]["p2"] == 0.03]
+    html = render_report(docs, title="one simulator")
+    page, gone = Page(html), left_out(html)
+    assert {"agreement", "vs-noise"} <= set(gone) and "agreement" not in page.sections
+    assert gone["agreement"] == ("8 Qiskit Aer vs Cirq: left out. Only one simulator ran: "
+                                 "nothing to compare.")
+    assert gone["vs-noise"].startswith("2 Shot multiplier vs noise level: left out. No ")
+    assert sorted([*page.sections, *gone]) == sorted(SECTIONS)
+    assert '<p class="empty">' not in html and "multiplier-noise" not in page.figures
+    assert f"{len(docs)} profile results" in html and len(docs) > 1
+
+
+def test_without_a_statistics_pass_the_first_screen_says_there_is_no_ranking() -> None:
+    docs = [d for d in fixture_documents() if d["backend"] == "aer"][:2]
+    for d in docs:
+        for r in d["results"]:
+            for key in ("bias", "sigma2_per_shot", "trials", "variance_multiplier", "rmse"):
+                r.pop(key, None)
+    html = render_report(docs, title="no trials")
+    first = html[html.index('<section id="headline">'):html.index("</section>")]
+    assert "no ranking: without a statistics pass" in first and "<ol" not in first
+    assert len(re.findall(r"<li>", first)) == 3  # one line per mitigation, unranked
+    assert "(medians over 2 points on aer)" in first
 
 
 def test_environment_says_which_mitprof_version_made_the_points() -> None:
@@ -403,7 +479,8 @@ def test_nulls_anywhere_do_not_break_the_report() -> None:
                         del r[key]
             mangled.append(doc)
         html = render_report(mangled, title=f"mangled {trial}")
-        assert len(Page(html).sections) == 10
+        shown, gone = Page(html).sections, left_out(html)
+        assert sorted([*shown, *gone]) == sorted(SECTIONS) and all(gone.values())
 
 
 # ---------------------------------------------------------------- CLI and files

@@ -91,7 +91,8 @@ def _status(ds: Dataset) -> dict[str, Any]:
     c = ds.counts
     finished = c.done + c.failed
     pct = round(100 * finished / c.total) if c.total else 100
-    where = f"{finished} of {c.total} points finished ({c.done} done, {c.failed} failed)"
+    where = (f"{finished} of {c.total} point{'s' * (c.total != 1)} finished ({c.done} done, "
+             f"{c.failed} failed)")
     if ds.state == "profiles":
         level, text = "ok", (f"{c.done} profile result{'s' * (c.done != 1)} "
                              "(not a sweep store).")

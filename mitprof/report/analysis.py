@@ -170,16 +170,17 @@ def value(r: Mapping[str, Any] | None, key: str) -> float | None:
 
 
 def error_model(r: Mapping[str, Any] | None) -> tuple[float, float, float] | None:
-    """(bias^2 debiased and clipped, sigma^2 per total shot, total shots) of a strategy,
-    as in mitprof.stats.ErrorModel: RMSE(N) = sqrt(bias^2 + sigma^2 / N)."""
-    if r is None:
+    """(bias^2, sigma^2 per total shot, total shots) of a strategy, as in
+    `mitprof.answer.error_model`: RMSE(N) = sqrt(bias^2 + sigma^2 / N). The bias^2 is the
+    debiased one, clipped at zero, and zero when the bias's 95% interval includes zero (a
+    floor consistent with zero is drawn as zero, not as noise)."""
+    from ..answer import bias_resolved
+    from ..answer import error_model as model_of
+
+    m = model_of(r)
+    if m is None or r is None:
         return None
-    sigma2, n, trials = value(r, "sigma2_per_shot"), value(r, "total_shots"), value(r, "trials")
-    bias = r.get("bias") if isinstance(r.get("bias"), Mapping) else None
-    b = number(bias.get("estimate")) if bias else None
-    if sigma2 is None or not n or b is None or not trials or trials < 2:
-        return None
-    return max(b * b - sigma2 / (n * trials), 0.0), sigma2, n
+    return (max(m.bias2, 0.0) if bias_resolved(r) else 0.0), m.sigma2, float(r["total_shots"])
 
 
 def error_reduction(point: PointRecord, r: Mapping[str, Any]) -> float | None:

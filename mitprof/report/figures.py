@@ -264,6 +264,16 @@ def _style(label: str, **kw: Any) -> Any:
     return Line2D([], [], label=label, **kw)
 
 
+def _share_y(axes: Sequence[Any]) -> None:
+    """One y range for panels whose values are compared across them."""
+    if len(axes) < 2:
+        return
+    lims = [ax.get_ylim() for ax in axes]
+    low, high = min(lo for lo, _ in lims), max(hi for _, hi in lims)
+    for ax in axes:
+        ax.set_ylim(low, high)
+
+
 def _empty(key: str, title: str, caption: str, note: str) -> Figure:
     return Figure(key, title, caption, None, note)
 
@@ -304,6 +314,7 @@ def multiplier(ds: Dataset, x_dim: str) -> Figure:
             _xaxis(ax, x_dim, panel.xs)
             _ylabel(ax, M_LABEL)
             ax.set_title(panel.title(varying), loc="left")
+        _share_y(axes)
         handles = _handles(labels, col) + [_style("theory", color="#666666", ls="--")]
         handles += _kind_handles(ds, ls="--")
         handles.append(_style("unmitigated = 1\u00d7", color="#999999", ls=":"))
@@ -474,6 +485,7 @@ def error_vs_depth(ds: Dataset) -> Figure:
             _xaxis(ax, "depth", panel.xs)
             _ylabel(ax, "absolute error (observable units)")
             ax.set_title(panel.title(varying), loc="left")
+        _share_y(axes)
         handles = _handles(labels, col) + [
             _style("systematic |bias| (95% CI)", color="#666666", marker="o"),
             _style("RMSE of one estimate", color="#666666", ls=":")]
@@ -487,7 +499,10 @@ def frontier(ds: Dataset) -> Figure:
     caption = ("Read: the error one estimate reaches for a total shot budget N, "
                "RMSE(N) = \u221a(bias\u00b2 + \u03c3\u00b2/N) from the trials; \u25cf is the "
                "measured run, \u25c7 the break-even budget where a strategy's curve drops below "
-               "the unmitigated one. Lower-left is better.")
+               "the unmitigated one; a shaded band, from the measured run on, is the bias floor no "
+               "budget gets below, with its 95% interval (a bias whose interval includes zero "
+               "is drawn as zero). "
+               "Panels share the y scale. Lower-left is better.")
     labels = strategy_labels(ds)
     refs = [p for p in reference_points(ds, 4)
             if any(error_model(p.result(lb)) for lb in labels)]
@@ -504,6 +519,11 @@ def frontier(ds: Dataset) -> Figure:
             ns = [m[2] for m in models.values()]
             grid = np.logspace(math.log10(min(ns) / 10), math.log10(max(ns) * 1e3), 80)
             for lb, (b2, s2, n) in models.items():
+                bias = interval((p.result(lb) or {}).get("bias"))
+                if b2 > 0 and bias is not None:  # the floor with its 95% interval, where
+                    _, lo, hi = _abs_interval(bias)  # budgets beyond the run approach it
+                    right = grid[grid >= n]
+                    ax.fill_between(right, lo, hi, color=col[lb], alpha=0.12, lw=0)
                 ax.plot(grid, np.sqrt(b2 + s2 / grid), color=col[lb], lw=1.3)
                 ax.plot([n], [math.sqrt(b2 + s2 / n)], "o", color=col[lb])
                 be = number((p.result(lb) or {}).get("breakeven_shots"))
@@ -515,10 +535,14 @@ def frontier(ds: Dataset) -> Figure:
             ax.set_xlabel("total shots per estimate N (calibration included)")
             _ylabel(ax, "RMSE of one estimate")
             ax.set_title(_point_title(p, varying), loc="left")
+        _share_y(axes)
+        from matplotlib.patches import Patch
+
         handles = _handles(labels, col, marker="") + [
             _style("measured run", color="#666666", marker="o", ls="none"),
             _style("break-even", color="#666666", marker="D", ls="none",
-                   markerfacecolor="white")]
+                   markerfacecolor="white"),
+            Patch(color="#666666", alpha=0.12, label="bias floor (95% CI)")]
         _legend(fig, handles)
     return Figure(key, title, caption, to_svg(fig, key, title))
 
@@ -812,4 +836,9 @@ def all_figures(ds: Dataset) -> dict[str, Figure]:
         ("qpu", lambda: qpu_vs_classical(ds)),
         ("agreement", lambda: agreement(ds)),
     ]
-    return {name: make() for name, make in makers}
+    figs = {name: make() for name, make in makers}
+    if not ds.done:  # one reason for every empty figure, not each figure's own
+        from dataclasses import replace
+
+        figs = {name: replace(f, note="No finished points yet.") for name, f in figs.items()}
+    return figs

@@ -7,6 +7,7 @@ intervals of the statistics pass (summarised by the medians of their bounds).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -130,39 +131,96 @@ def _headline_row(label: str, backend: str, colour: str,
     return row
 
 
-def summary_lines(ds: Dataset) -> list[dict[str, str]]:
-    """One sentence per mitigation strategy (first backend): the headline in words."""
-    out: list[dict[str, str]] = []
+def summary_lines(ds: Dataset) -> list[dict[str, Any]]:
+    """One sentence per strategy (first simulator), cheapest first: the total shots it needs
+    to reach each point's default target (`mitprof.answer`: the unmitigated |bias|, or its
+    RMSE where that bias is consistent with zero), median over the points, then the
+    headline's costs in words. `shots`: that median (inf: not reached at most points)."""
+    from ..answer import NO_STATISTICS, REACHES, count, rank
+
     bs = backends(ds)
     if not bs:
-        return out
-    for row in headline(ds):
-        if row["baseline"] or row["backend"] != bs[0]:
+        return []
+    need: dict[str, list[float]] = {}
+    qpu: dict[str, list[float | None]] = {}
+    for p in ds.done:
+        base = p.baseline
+        if p.backend != bs[0] or base is None:
             continue
-        parts = [f"{row['raw']} the shots executed"]
-        if row["m"] != fmt.DASH:
-            theory = f", theory {row['theory']}" if row.get("theory", fmt.DASH) != fmt.DASH else ""
-            parts.append(f"{row['m']} the shots for equal precision ({row['m_ci']}{theory})")
-        parts.append(f"{row['wall']} the wall-clock time")
-        red = row["error_value"]
-        if red is not None:
-            parts.append(f"error {fmt.num(red)}\u00d7 smaller" if red >= 1 else
-                         f"error {fmt.num(1 / red)}\u00d7 larger at the shots run")
-        cats, nb, n = row["breakeven_cats"], row["breakeven_points"], row["points"]
-        if nb:
-            where = "" if nb == n else f" at {nb} of {n} points"
-            parts.append(f"pays off above {row['breakeven']} total shots{where}")
-        if cats["always"]:
-            parts.append(f"pays off at any budget at {cats['always']} of {n} points")
-        if cats["never"]:
-            parts.append(f"never pays off at {cats['never']} of {n} points")
-        if cats["undetermined"]:
-            parts.append(f"pay-off undetermined at {cats['undetermined']} of {n} points "
-                         "(bias difference not resolved)")
+        hardware = p.doc.get("hardware")
+        answer = rank([base, *(r for r in p.results if r is not base)], None,
+                      hardware if isinstance(hardware, Mapping) else None)
+        for e in answer.entries:
+            if e.status != NO_STATISTICS:
+                need.setdefault(e.strategy, []).append(
+                    e.shots_to_target if e.status == REACHES and e.shots_to_target is not None
+                    else math.inf)
+                qpu.setdefault(e.strategy, []).append(e.qpu_seconds_to_target)
+    out: list[dict[str, Any]] = []
+    for row in headline(ds):
+        if row["backend"] != bs[0]:
+            continue
+        shots = need.get(row["strategy"], [])
+        reached = [x for x in shots if math.isfinite(x)]
+        mid = statistics.median(shots) if shots else None
+        if row["baseline"] and (mid is None or not math.isfinite(mid)):
+            continue  # never below its own bias at most points: nothing to rank
+        parts = []
+        if mid is not None and math.isfinite(mid):
+            where = "" if len(reached) == len(shots) else \
+                f" (reached at {len(reached)} of {_points(len(shots))})"
+            seconds = median(qpu.get(row["strategy"], []))
+            hw = "" if seconds is None else f", {fmt.seconds(seconds)} of projected QPU time"
+            parts.append(f"reaches the target with {count(mid)} total shots{hw}{where}")
+        elif shots:
+            parts.append("does not reach the target" + (
+                f" at most points ({len(reached)} of {len(shots)})" if reached else
+                ": its bias is not below the unmitigated one"))
+        if not row["baseline"]:
+            parts.append(f"{row['raw']} the shots executed")
+            if row["m"] != fmt.DASH:
+                theory = (f", theory {row['theory']}"
+                          if row.get("theory", fmt.DASH) != fmt.DASH else "")
+                parts.append(f"{row['m']} the shots for equal precision ({row['m_ci']}{theory})")
+            parts.append(f"{row['wall']} the wall-clock time")
+            red = row["error_value"]
+            if red is not None:
+                parts.append(f"error {fmt.num(red)}\u00d7 smaller" if red >= 1 else
+                             f"error {fmt.num(1 / red)}\u00d7 larger at the shots run")
+            parts += _payoff(row)
+        n = row["points"]
         out.append({"strategy": row["strategy"], "colour": row["colour"],
-                    "text": "; ".join(parts) + f" (medians over {row['points']} points on "
-                            f"{row['backend']})."})
+                    "shots": math.inf if mid is None else mid, "ranked": bool(shots),
+                    "text": "; ".join(parts) + (f" (medians over {_points(n)} on "
+                                                if n != 1 else " (one point, on ")
+                            + f"{row['backend']})."})
+    order = {s["strategy"]: k for k, s in enumerate(out)}
+    out.sort(key=lambda s: (s["shots"], order[s["strategy"]]))
     return out
+
+
+def _points(n: int) -> str:
+    return f"{n} point{'s' * (n != 1)}"
+
+
+def _payoff(row: Mapping[str, Any]) -> list[str]:
+    """Where mitigation pays off, in words, counting points only where they differ."""
+    cats, nb, n = row["breakeven_cats"], row["breakeven_points"], row["points"]
+
+    def at(k: int) -> str:
+        return "" if k == n else f" at {k} of {_points(n)}"
+
+    parts = []
+    if nb:
+        parts.append(f"pays off above {row['breakeven']} total shots{at(nb)}")
+    if cats["always"]:
+        parts.append(f"pays off at any budget{at(cats['always'])}")
+    if cats["never"]:
+        parts.append(f"never pays off{at(cats['never'])}")
+    if cats["undetermined"]:
+        parts.append(f"pay-off undetermined{at(cats['undetermined'])} (bias difference not "
+                     "resolved)")
+    return parts
 
 
 # ---------------------------------------------------------------- checks and failures
