@@ -16,11 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import cirq
 import numpy as np
 
 from .. import theory
-from ..noise import NOISELESS
+from ..noise.base import NOISELESS
 from .base import (
     CircuitRun,
     CircuitTechnique,
@@ -33,6 +32,8 @@ from .base import (
 )
 
 if TYPE_CHECKING:
+    import cirq
+
     from ..noise import NoiseModel
     from .compose import Estimate
 
@@ -102,6 +103,7 @@ class PEC(CircuitTechnique):
                         cache: dict[Any, Any] | None = None) -> tuple[list[Any], int]:
         """One representation per distinct operation (in circuit order), at that
         operation's own noise rate; and the count of operations Mitiq cannot represent."""
+        import cirq
         from mitiq.pec import (
             NoisyOperation,
             OperationRepresentation,
@@ -305,6 +307,8 @@ def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
     """Mitiq's circuit sampling, vectorised over samples: per operation, basis element i
     with probability |eta_i| / gamma and sign sign(eta_i); sequences appended in order.
     Operations without a representation stay as they are (norm 1), as in Mitiq."""
+    import cirq
+
     rng = np.random.default_rng(seed)
     by_ideal = {next(iter(r.ideal.all_operations())): r for r in reps}
     signs = np.ones(n, dtype=np.int64)
