@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cirq
 import numpy as np
 
-from .backends import Backend
+from .backends import Backend, compile_distinct
 from .circuits import Workload
 from .noise import NoiseModel
 from .seeds import derive_seed
@@ -99,7 +99,7 @@ def simulator_executor(backend: Backend, noise: NoiseModel | None, n_qubits: int
     """Re-run circuits on the simulator (the reference the statistics pass must match)."""
 
     def run(jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
-        compiled = backend.compile([j.circuit for j in jobs], n_qubits, noise)
+        compiled = compile_distinct(backend, [j.circuit for j in jobs], n_qubits, noise)
         return backend.run(compiled, [j.shots for j in jobs], int(rng.integers(2**31))).bits
 
     return run
