@@ -314,6 +314,7 @@ def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
     signs = np.ones(n, dtype=np.int64)
     norm = 1.0
     columns: list[list[list[cirq.Operation]]] = []
+    choices: list[np.ndarray] = []
     for op in circuit.all_operations():
         rep = by_ideal.get(op.untagged)
         if rep is None:
@@ -321,14 +322,22 @@ def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
             continue
         coeffs = np.asarray(rep.coeffs, dtype=float)
         idx = rng.choice(len(coeffs), size=n, p=np.abs(coeffs) / np.abs(coeffs).sum())
+        choices.append(idx)
         signs *= np.sign(coeffs[idx]).astype(np.int64)
         norm *= float(rep.norm)
         seqs = [list(noisy.circuit.all_operations()) for noisy in rep.noisy_operations]
         columns.append([seqs[i] for i in idx])
+    # samples with the same choices are one circuit object (built once: building is the
+    # cost here, and at low noise most samples repeat)
+    rows = np.stack(choices, axis=1) if choices else np.zeros((n, 0), dtype=np.int64)
+    built: dict[bytes, cirq.Circuit] = {}
     circuits = []
     for k in range(n):
-        ops: list[cirq.Operation] = []
-        for col in columns:
-            ops.extend(col[k] if len(col) > 1 or n == 1 else col[0])
-        circuits.append(cirq.Circuit(ops))
+        key = rows[k].tobytes()
+        if key not in built:
+            ops: list[cirq.Operation] = []
+            for col in columns:
+                ops.extend(col[k] if len(col) > 1 or n == 1 else col[0])
+            built[key] = cirq.Circuit(ops)
+        circuits.append(built[key])
     return circuits, [int(x) for x in signs], norm
