@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import MAX_DENSITY_QUBITS, Backend, get_backend
+from .backends import MAX_DENSITY_QUBITS, Backend, compile_distinct, get_backend
 from .circuits import Workload, resolve
 from .errors import MitprofError, SpecError
 from .measure import CLASSICAL_PHASE, PHASES, PhaseClock, now
@@ -86,7 +86,8 @@ def _execute(jobs: list[Job], noise: NoiseModel, backend: Backend, n_qubits: int
     of their own."""
     own = backend.capabilities.own_noise  # an executor: its noise is the device's
     with clock.phase(phase or "compile"):
-        compiled = backend.compile([j.circuit for j in jobs], n_qubits, None if own else noise)
+        compiled = compile_distinct(backend, [j.circuit for j in jobs], n_qubits,
+                                    None if own else noise)
     with clock.phase(phase or "execute"):
         out = backend.run(compiled, [j.shots for j in jobs], seed)
     return out.bits, out.simulator_seconds

@@ -11,11 +11,15 @@ import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import cirq
 import numpy as np
 
 from mitprof.errors import SpecError
+
+# Cirq is imported inside the builders: listing the families must not pay for its import.
+if TYPE_CHECKING:
+    import cirq
 
 # numpy.random.RandomState, used by both mitiq generators, only accepts seeds in [0, 2**32).
 _MAX_SEED = 2**32 - 1
@@ -55,6 +59,8 @@ def _mean_z(n: int) -> str:
 
 def _on_line_qubits(circuit: cirq.Circuit) -> cirq.Circuit:
     """Drop measurements and relabel the qubits, in sorted order, as LineQubit(0..n-1)."""
+    import cirq
+
     kept = cirq.Circuit(
         cirq.Moment(op for op in moment if not cirq.is_measurement(op)) for moment in circuit
     )
@@ -65,6 +71,8 @@ def _on_line_qubits(circuit: cirq.Circuit) -> cirq.Circuit:
 
 def _zz_phase(a: cirq.Qid, b: cirq.Qid, theta: float) -> list[cirq.Operation]:
     """exp(-i theta/2 Z_a Z_b), using only CNOT and rz so it stays in the canonical gate set."""
+    import cirq
+
     return [cirq.CNOT(a, b), cirq.rz(theta).on(b), cirq.CNOT(a, b)]
 
 
@@ -75,6 +83,8 @@ def _brickwork(edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def build_ghz(n: int) -> tuple[cirq.Circuit, str]:
+    import cirq
+
     _require(n >= 2, f"ghz: n must be >= 2, got {n}")
     q = cirq.LineQubit.range(n)
     circuit = cirq.Circuit([cirq.H(q[0])] + [cirq.CNOT(q[i], q[i + 1]) for i in range(n - 1)])
@@ -82,6 +92,8 @@ def build_ghz(n: int) -> tuple[cirq.Circuit, str]:
 
 
 def build_mirror(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
+    import cirq
+
     _require(n >= 1, f"mirror: n must be >= 1, got {n}")
     _require(depth >= 1, f"mirror: depth must be >= 1, got {depth}")
     _check_seed("mirror", seed)
@@ -104,8 +116,11 @@ def build_mirror(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
 
 # Single-qubit Clifford words over the canonical set (not uniform over the group: enough
 # to scramble; what matters is that the circuit is Clifford and its inverse is exact).
-_CLIFFORD_WORDS = ((cirq.H,), (cirq.S,), (cirq.H, cirq.S), (cirq.S, cirq.H),
-                   (cirq.H, cirq.S, cirq.H), (cirq.S, cirq.S), (cirq.X,), (cirq.Y,))
+def _clifford_words() -> tuple[tuple[cirq.Gate, ...], ...]:
+    import cirq
+
+    return ((cirq.H,), (cirq.S,), (cirq.H, cirq.S), (cirq.S, cirq.H),
+            (cirq.H, cirq.S, cirq.H), (cirq.S, cirq.S), (cirq.X,), (cirq.Y,))
 
 
 def build_clifford_mirror(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
@@ -114,15 +129,18 @@ def build_clifford_mirror(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, 
     Mitiq's mirror generator finds the expected bitstring with a statevector
     simulation (impossible at 100 qubits); here a stabilizer simulation finds it.
     """
+    import cirq
+
     _require(n >= 2, f"clifford_mirror: n must be >= 2, got {n}")
     _require(depth >= 1, f"clifford_mirror: depth must be >= 1, got {depth}")
     _check_seed("clifford_mirror", seed)
     rng = np.random.default_rng(seed)
+    words = _clifford_words()
     q = cirq.LineQubit.range(n)
     layers = []
     for d in range(depth):
         ops = [g(q[i]) for i in range(n)
-               for g in _CLIFFORD_WORDS[rng.integers(len(_CLIFFORD_WORDS))]]
+               for g in words[rng.integers(len(words))]]
         pairs = [(i, i + 1) for i in range(d % 2, n - 1, 2)]
         ops += [cirq.CNOT(q[a], q[b]) if rng.integers(2) else cirq.CNOT(q[b], q[a])
                 for a, b in pairs]
@@ -148,6 +166,8 @@ def _stabilizer_outcome(circuit: cirq.Circuit, n: int) -> list[int]:
 
 
 def build_rb(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
+    import cirq
+
     _require(n in (1, 2), f"rb: n must be 1 or 2 (mitiq only generates 1- and 2-qubit RB), got {n}")
     _require(depth >= 1, f"rb: depth (number of Cliffords) must be >= 1, got {depth}")
     _check_seed("rb", seed)
@@ -160,6 +180,8 @@ def build_rb(n: int, depth: int, seed: int) -> tuple[cirq.Circuit, str]:
 
 def build_ising(n: int, depth: int, J: float, h: float, dt: float) -> tuple[cirq.Circuit, str]:
     """First-order Trotterisation of H = J sum Z_i Z_{i+1} + h sum X_i on an open chain."""
+    import cirq
+
     _require(n >= 2, f"ising: n must be >= 2, got {n}")
     _require(depth >= 1, f"ising: depth (Trotter steps) must be >= 1, got {depth}")
     q = cirq.LineQubit.range(n)
@@ -174,6 +196,8 @@ def build_ising(n: int, depth: int, J: float, h: float, dt: float) -> tuple[cirq
 
 def build_qaoa(n: int, depth: int, gamma: float, beta: float) -> tuple[cirq.Circuit, str]:
     """MaxCut QAOA on the n-ring: layers of exp(-i gamma Z_i Z_j) then exp(-i beta X_i)."""
+    import cirq
+
     _require(n >= 3, f"qaoa: n must be >= 3 (a ring needs 3 distinct edges), got {n}")
     _require(depth >= 1, f"qaoa: depth (layers p) must be >= 1, got {depth}")
     q = cirq.LineQubit.range(n)

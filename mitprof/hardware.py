@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-
-import cirq
+from typing import TYPE_CHECKING
 
 from .errors import SpecError
 from .lowering import gate_name
+
+if TYPE_CHECKING:
+    import cirq
 
 VIRTUAL = {"rz", "z", "s", "sdg", "t", "tdg"}  # frame changes: zero duration on IBM devices
 
@@ -82,6 +84,8 @@ def get_model(name_or_params: str | dict[str, float] | HardwareModel) -> Hardwar
 
 def circuit_duration(circuit: cirq.Circuit, model: HardwareModel) -> float:
     """Sum over layers of the slowest gate, plus one measurement."""
+    import cirq
+
     total = 0.0
     for moment in circuit:
         longest = 0.0

@@ -9,6 +9,7 @@ Qiskit's transpiler at optimization_level=0: higher levels cancel folds.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,9 +30,15 @@ def qubit_index(q: Any) -> int:
     return int(q.x)
 
 
+def _close(a: float, b: float) -> bool:
+    """np.isclose(a, b) with its default tolerances, on two floats (without numpy's
+    per-call array overhead: this runs once per gate of every translated circuit)."""
+    return abs(a - b) <= 1e-8 + 1e-5 * abs(b)
+
+
 def _mod(e: float, period: float = 2.0) -> float:
     r = float(e) % period
-    return 0.0 if np.isclose(r, period) else r
+    return 0.0 if _close(r, period) else r
 
 
 def gate_name(op: cirq.Operation) -> tuple[str, float | None]:
@@ -43,22 +50,22 @@ def gate_name(op: cirq.Operation) -> tuple[str, float | None]:
         return "measure", None
     if isinstance(g, cirq.IdentityGate) and len(op.qubits) == 1:
         return "id", None
-    if isinstance(g, cirq.HPowGate) and np.isclose(_mod(g.exponent), 1.0):
+    if isinstance(g, cirq.HPowGate) and _close(_mod(g.exponent), 1.0):
         return "h", None
-    if isinstance(g, cirq.CXPowGate) and np.isclose(_mod(g.exponent), 1.0):
+    if isinstance(g, cirq.CXPowGate) and _close(_mod(g.exponent), 1.0):
         return "cx", None
-    if isinstance(g, cirq.CZPowGate) and np.isclose(_mod(g.exponent), 1.0):
+    if isinstance(g, cirq.CZPowGate) and _close(_mod(g.exponent), 1.0):
         return "cz", None
     if isinstance(g, cirq.Rx | cirq.Ry | cirq.Rz):
         return type(g).__name__.lower(), float(g._rads)
     for cls, axis in ((cirq.XPowGate, "x"), (cirq.YPowGate, "y"), (cirq.ZPowGate, "z")):
         if isinstance(g, cls):
             e = _mod(g.exponent)
-            if np.isclose(e, 1.0):
+            if _close(e, 1.0):
                 return axis, None
             if axis == "z":
                 for value, name in ((0.5, "s"), (1.5, "sdg"), (0.25, "t"), (1.75, "tdg")):
-                    if np.isclose(e, value):
+                    if _close(e, value):
                         return name, None
             # global phase differs from r{axis}; irrelevant for expectation values
             return "r" + axis, float(np.pi * g.exponent)
@@ -100,31 +107,46 @@ def to_qiskit(
     """
     import cirq
     from qiskit import QuantumCircuit
+    from qiskit.circuit import CircuitInstruction
 
     from .noise.channels import ReadoutChannel, aer_instruction_for, is_noise
 
+    ops = list(circuit.all_operations())
     measured: list[int] = []
-    for op in circuit.all_operations():
-        if cirq.is_measurement(op):
+    for op in ops:
+        if isinstance(op.gate, cirq.MeasurementGate):
             measured.extend(q.x for q in op.qubits)  # type: ignore[attr-defined]
     qc = QuantumCircuit(n_qubits, len(measured))
     clbit = {q: i for i, q in enumerate(measured)}
-    for op in circuit.all_operations():
+    bits = qc.qubits
+    # CircuitInstructions of shared, cached operations appended directly: the same circuit
+    # as qc.h(q) etc. build, without their per-call argument broadcasting
+    for op in ops:
         qs = [q.x for q in op.qubits]  # type: ignore[attr-defined]
         if is_noise(op.gate):
             if readout_channels or not isinstance(op.gate, ReadoutChannel):
-                qc.append(aer_instruction_for(op.gate), qs)
+                qc._append(CircuitInstruction(aer_instruction_for(op.gate),
+                                              tuple(bits[q] for q in qs), ()))
             continue
         name, angle = gate_name(op)
         if name == "measure":
             qc.measure(qs, [clbit[q] for q in qs])
         elif clifford_only and angle is not None:
             _quarter_turns(qc, name, angle, qs[0])
-        elif angle is None:
-            getattr(qc, name)(*qs)
         else:
-            getattr(qc, name)(angle, *qs)
+            qc._append(CircuitInstruction(_qiskit_gate(name, angle),
+                                          tuple(bits[q] for q in qs), ()))
     return qc
+
+
+@functools.lru_cache(maxsize=4096)
+def _qiskit_gate(name: str, angle: float | None) -> Any:
+    """The Qiskit gate for a canonical name (and angle), built once per (name, angle)."""
+    from qiskit.circuit import library
+
+    cls = getattr(library, {"id": "IGate", "sdg": "SdgGate", "tdg": "TdgGate"}.get(
+        name, name.upper() + "Gate"))
+    return cls() if angle is None else cls(angle)
 
 
 def clifford_gates(name: str, angle: float) -> list[str]:

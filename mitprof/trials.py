@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cirq
 import numpy as np
 
-from .backends import Backend
+from .backends import Backend, compile_distinct
 from .circuits import Workload
 from .noise import NoiseModel
 from .seeds import derive_seed
@@ -58,8 +58,10 @@ class ExactSampler:
             old, _ = self._cache.popitem(last=False)
             self.cache_bytes -= self._sizes.pop(old)
 
-    def probabilities(self, circuit: cirq.Circuit) -> np.ndarray:
-        key = cirq.FrozenCircuit(circuit)
+    def probabilities(self, circuit: cirq.Circuit,
+                      key: cirq.FrozenCircuit | None = None) -> np.ndarray:
+        """The circuit's distribution (`key`: its FrozenCircuit, where the caller has it)."""
+        key = cirq.FrozenCircuit(circuit) if key is None else key
         probs = self._cache.get(key)
         if probs is None:
             probs = self.backend.probabilities_many([circuit], self.n_qubits, self.noise)[0]
@@ -72,17 +74,21 @@ class ExactSampler:
     def distinct(self) -> int:
         return len(self._cache)
 
-    def sample(self, job: Job, rng: np.random.Generator) -> np.ndarray:
-        probs = self.probabilities(job.circuit)
+    def sample(self, job: Job, rng: np.random.Generator,
+               key: cirq.FrozenCircuit | None = None) -> np.ndarray:
+        probs = self.probabilities(job.circuit, key)
         m = int(np.log2(probs.size))
         counts = rng.multinomial(job.shots, probs)
         outcomes = np.repeat(np.arange(probs.size), counts)
         rng.shuffle(outcomes)  # shot order carries no information; keep it exchangeable anyway
         return ((outcomes[:, None] >> np.arange(m - 1, -1, -1)) & 1).astype(np.uint8)
 
-    def prefetch(self, circuits: list[cirq.Circuit]) -> None:
+    def prefetch(self, circuits: list[cirq.Circuit],
+                 frozen: list[cirq.FrozenCircuit] | None = None) -> None:
         """Simulate every not-yet-cached circuit in one backend call where it can batch."""
-        keys = {cirq.FrozenCircuit(c): c for c in circuits}
+        if frozen is None:
+            frozen = [cirq.FrozenCircuit(c) for c in circuits]
+        keys = dict(zip(frozen, circuits, strict=True))
         new = [k for k in keys if k not in self._cache]
         if len(new) > 1:
             many = self.backend.probabilities_many([keys[k] for k in new], self.n_qubits,
@@ -91,15 +97,17 @@ class ExactSampler:
                 self._store(k, p)
 
     def __call__(self, jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
-        self.prefetch([j.circuit for j in jobs])
-        return [self.sample(j, rng) for j in jobs]
+        # each circuit's key built once (it costs more than sampling from its distribution)
+        frozen = [cirq.FrozenCircuit(j.circuit) for j in jobs]
+        self.prefetch([j.circuit for j in jobs], frozen)
+        return [self.sample(j, rng, k) for j, k in zip(jobs, frozen, strict=True)]
 
 
 def simulator_executor(backend: Backend, noise: NoiseModel | None, n_qubits: int) -> Executor:
     """Re-run circuits on the simulator (the reference the statistics pass must match)."""
 
     def run(jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
-        compiled = backend.compile([j.circuit for j in jobs], n_qubits, noise)
+        compiled = compile_distinct(backend, [j.circuit for j in jobs], n_qubits, noise)
         return backend.run(compiled, [j.shots for j in jobs], int(rng.integers(2**31))).bits
 
     return run

@@ -86,3 +86,33 @@ def test_stim_samples_agree_with_the_exact_noisy_value(family):
         bits = stim.run(stim.compile([circuit], w.n_qubits, noise), [shots], 5).bits[0]
         # 99.9% two-sided interval of a mean of `shots` draws, seeded
         assert abs(g.expectation(bits) - mean) <= 3.29 * np.sqrt(var / shots) + 1e-12
+
+
+def test_compile_distinct_compiles_each_distinct_circuit_once_in_input_order(ghz3, rot2):
+    from mitprof.backends import compile_distinct
+
+    seen = []
+
+    class Counting:
+        def compile(self, circuits, n_qubits, noise):
+            seen.append(list(circuits))
+            return [f"compiled-{i}" for i in range(len(circuits))]
+
+    out = compile_distinct(Counting(), [ghz3, rot2, ghz3.copy(), rot2, ghz3], 3, None)
+    assert out == ["compiled-0", "compiled-1", "compiled-0", "compiled-1", "compiled-0"]
+    assert seen == [[ghz3, rot2]]
+
+
+def test_repeated_pec_samples_share_one_circuit_object():
+    import cirq
+
+    from mitprof.techniques import StrategySpec
+    from mitprof.techniques.pec import sample_vectorised
+
+    w = resolve("mirror:n=2,depth=2,seed=1")
+    pec = StrategySpec.parse("pec").strategy.circuit
+    reps, _ = pec.representations(w.circuit, Noise.from_level(0.01))
+    circuits, signs, _ = sample_vectorised(w.circuit, reps, 200, seed=3)
+    distinct = {cirq.FrozenCircuit(c) for c in circuits}
+    assert len(circuits) == len(signs) == 200 and 1 < len(distinct) < 200
+    assert len({id(c) for c in circuits}) == len(distinct)  # one object per distinct circuit

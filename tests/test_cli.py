@@ -29,6 +29,23 @@ def test_help_is_fast_and_lists_commands():
     assert heavy.stdout.strip() == "False"
 
 
+def test_listing_imports_no_simulator_stack():
+    """`mitprof list` reads the registries without Cirq, Qiskit or Mitiq (they cost seconds);
+    devices are left out: their calibration snapshots are read through qiskit-ibm-runtime."""
+    code = ("import sys\n"
+            "from mitprof.cli import main\n"
+            "for what in ('circuits', 'strategies', 'backends', 'hardware'):\n"
+            "    main(['list', what], standalone_mode=False)\n"
+            "print(sorted(m for m in ('cirq', 'qiskit', 'qiskit_aer', 'mitiq', 'stim')"
+            " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    # each listing printed (one line from each), and the stack stayed out
+    for first in ("ghz:n=", "pec  ", "aer  ", "ibm_eagle  "):
+        assert any(line.startswith(first) for line in out), first
+    assert out[-1] == "[]", out[-1]
+
+
 def test_profile_json_is_one_document_with_the_promised_keys():
     res = run("profile", "ghz:n=2", "--strategy", "zne", "--strategy", "rem", "--shots", "200",
               "--repeats", "1", "--trials", "20", "--hardware", "ibm_heron", "--json")

@@ -372,3 +372,84 @@ def test_a_resume_after_an_upgrade_says_which_points_came_from_which_version(tmp
     assert "ran 1 in" in res.stdout
     assert (f"note: this store mixes mitprof versions: 0.0.1: 1 points, "
             f"{mitprof.__version__}: 1 points") in res.stderr
+
+
+def test_a_real_dask_cluster_loses_no_point_when_a_worker_dies(tmp_path):
+    """The distributed engine as users deploy it: `dask scheduler` and two `dask worker`
+    processes (here all on 127.0.0.1), a sweep given `--scheduler`, one worker SIGKILLed
+    after it stored a point. The scheduler re-runs that worker's tasks on the survivor:
+    every point is stored once, with the values of a serial run."""
+    pytest.importorskip("distributed")
+    from distributed import Client
+    from test_sweep import as_bytes, comparable
+
+    from mitprof.spec import load_spec
+    from mitprof.sweep import run_sweep
+
+    dask = Path(sys.executable).with_name("dask")
+    if not dask.exists():
+        pytest.skip("no `dask` command next to this interpreter")
+    root = str(Path(__file__).resolve().parents[1])  # the workers import this mitprof
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [root, os.environ.get("PYTHONPATH")])), "OMP_NUM_THREADS": "1"}
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.replace("noise_levels = [0.01, 0.02]",
+                                 "noise_levels = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]"))
+    info = tmp_path / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env,
+             "start_new_session": True}
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", info], **quiet)]
+    try:
+        for _ in range(600):  # bounded wait for the scheduler's address
+            if info.exists() and info.stat().st_size:
+                break
+            time.sleep(0.05)
+        address = json.loads(info.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        workers = [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-nanny",
+                                     "--no-dashboard", "--host", "127.0.0.1"], **quiet)
+                   for _ in range(2)]
+        procs += workers
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        out = tmp_path / "cluster"
+        sweep = subprocess.Popen([sys.executable, "-m", "mitprof.cli", "run", spec, "--out",
+                                  out, "--executor", "dask", "--scheduler", address],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env)
+        procs.append(sweep)
+        victim = {w.pid: w for w in workers}
+
+        def stored_by_a_worker():
+            try:
+                with Reader(out) as r:
+                    return {int(p["worker"].rpartition(":")[2]) for p in r.points()
+                            if p["status"] == "done"} & set(victim)
+            except Exception:  # the store is not created yet
+                return set()
+
+        wait_for(stored_by_a_worker, "a worker stored a point", sweep)
+        killed = victim[min(stored_by_a_worker())]
+        killed.kill()
+        killed.wait()
+        with Reader(out) as r:
+            assert r.counts().done < 12, "the sweep ended before the kill: it proves nothing"
+        stdout, stderr = sweep.communicate(timeout=120)
+        assert sweep.returncode == 0, stderr
+        assert "12 done, 0 failed, 0 pending; ran 12" in stdout
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    with Reader(out) as r:
+        points = list(r.points())
+        assert len(points) == 12 and len({p["point_id"] for p in points}) == 12
+        by = {int(p["worker"].rpartition(":")[2]) for p in points}
+        assert by <= {w.pid for w in workers} and killed.pid in by and len(by) == 2
+        counts = r.counts()
+        assert (counts.done, counts.failed, counts.pending) == (12, 0, 0)
+    serial = tmp_path / "serial"
+    run_sweep(load_spec(spec), serial, executor="serial", progress=False)
+    assert as_bytes(comparable(out)) == as_bytes(comparable(serial))

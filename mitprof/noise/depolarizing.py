@@ -10,6 +10,7 @@ by gate, so their agreement is exact up to floating point.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import cirq
 import numpy as np
@@ -97,7 +98,8 @@ class Noise:
             for op in moment:
                 if cirq.is_measurement(op):
                     if self.p01 or self.p10:
-                        before.extend(ReadoutChannel(self.p01, self.p10).on(q) for q in op.qubits)
+                        readout = _readout(self.p01, self.p10)
+                        before.extend(readout.on(q) for q in op.qubits)
                     continue
                 if NOISELESS in op.tags:
                     continue
@@ -106,12 +108,24 @@ class Noise:
                 if k > 2:
                     raise SpecError(f"operation {op} acts on {k} qubits; lower it first")
                 if p:
-                    after.append(cirq.depolarize(p, n_qubits=k).on(*op.qubits))
+                    after.append(_depolarize(p, k).on(*op.qubits))
             if before:
                 moments.append(cirq.Moment(before))
             moments.append(moment)
             if after:
                 moments.append(cirq.Moment(after))
-        return cirq.Circuit(moments)
+        return cirq.Circuit.from_moments(*moments)
+
+
+# One channel object per rate, shared by every noisy circuit (building one costs more
+# than inserting it).
+@lru_cache(maxsize=256)
+def _depolarize(p: float, k: int) -> cirq.DepolarizingChannel:
+    return cirq.depolarize(p, n_qubits=k)
+
+
+@lru_cache(maxsize=64)
+def _readout(p01: float, p10: float) -> ReadoutChannel:
+    return ReadoutChannel(p01, p10)
 
 

@@ -16,11 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import cirq
 import numpy as np
 
 from .. import theory
-from ..noise import NOISELESS
+from ..noise.base import NOISELESS
 from .base import (
     CircuitRun,
     CircuitTechnique,
@@ -33,6 +32,8 @@ from .base import (
 )
 
 if TYPE_CHECKING:
+    import cirq
+
     from ..noise import NoiseModel
     from .compose import Estimate
 
@@ -103,6 +104,7 @@ class PEC(CircuitTechnique):
                         cache: dict[Any, Any] | None = None) -> tuple[list[Any], int]:
         """One representation per distinct operation (in circuit order), at that
         operation's own noise rate; and the count of operations Mitiq cannot represent."""
+        import cirq
         from mitiq.pec import (
             NoisyOperation,
             OperationRepresentation,
@@ -309,11 +311,14 @@ def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
     """Mitiq's circuit sampling, vectorised over samples: per operation, basis element i
     with probability |eta_i| / gamma and sign sign(eta_i); sequences appended in order.
     Operations without a representation stay as they are (norm 1), as in Mitiq."""
+    import cirq
+
     rng = np.random.default_rng(seed)
     by_ideal = {next(iter(r.ideal.all_operations())): r for r in reps}
     signs = np.ones(n, dtype=np.int64)
     norm = 1.0
     columns: list[list[list[cirq.Operation]]] = []
+    choices: list[np.ndarray] = []
     for op in circuit.all_operations():
         rep = by_ideal.get(op.untagged)
         if rep is None:
@@ -321,16 +326,24 @@ def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
             continue
         coeffs = np.asarray(rep.coeffs, dtype=float)
         idx = rng.choice(len(coeffs), size=n, p=np.abs(coeffs) / np.abs(coeffs).sum())
+        choices.append(idx)
         signs *= np.sign(coeffs[idx]).astype(np.int64)
         norm *= float(rep.norm)
         seqs = [list(noisy.circuit.all_operations()) for noisy in rep.noisy_operations]
         columns.append([seqs[i] for i in idx])
+    # samples with the same choices are one circuit object (built once: building is the
+    # cost here, and at low noise most samples repeat)
+    rows = np.stack(choices, axis=1) if choices else np.zeros((n, 0), dtype=np.int64)
+    built: dict[bytes, cirq.Circuit] = {}
     circuits = []
     for k in range(n):
-        ops: list[cirq.Operation] = []
-        for col in columns:
-            ops.extend(col[k] if len(col) > 1 or n == 1 else col[0])
-        circuits.append(cirq.Circuit(ops))
+        key = rows[k].tobytes()
+        if key not in built:
+            ops: list[cirq.Operation] = []
+            for col in columns:
+                ops.extend(col[k] if len(col) > 1 or n == 1 else col[0])
+            built[key] = cirq.Circuit(ops)
+        circuits.append(built[key])
     return circuits, [int(x) for x in signs], norm
 
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import cirq
 import numpy as np
 
 from ..errors import SpecError
@@ -29,6 +28,8 @@ from .base import (
 from .unmitigated import _Parities
 
 if TYPE_CHECKING:
+    import cirq
+
     from ..noise import NoiseModel
     from ..observables import MeasurementGroup
     from .compose import Estimate
@@ -38,6 +39,8 @@ MAX_FULL_CALIBRATION_QUBITS = 8
 
 
 def _prep_circuit(ones: Sequence[int], n_qubits: int) -> cirq.Circuit:
+    import cirq
+
     qs = cirq.LineQubit.range(n_qubits)
     return cirq.Circuit([cirq.X(qs[i]) for i in ones], cirq.measure(*qs, key="m"))
 
