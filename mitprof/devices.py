@@ -57,6 +57,9 @@ class Calibration:
     # (name, qubits) -> (error, duration); 2q entries under both orders
     gates: dict[tuple[str, tuple[int, ...]], tuple[float, float]] = field(repr=False)
     edges: tuple[tuple[int, int], ...] = field(repr=False)  # usable undirected pairs
+    # ordered pairs on which the native 2-qubit gate exists as calibrated (ECR runs one way
+    # only); None: both ways on every edge
+    directed: frozenset[tuple[int, int]] | None = field(default=None, repr=False)
 
     def one_qubit(self, name: str, q: int) -> tuple[float, float]:
         """(error, duration) of physical pulse `name` (sx, x, id) on qubit q; x falls back
@@ -73,6 +76,12 @@ class Calibration:
             raise SpecError(f"device {self.name} has no {self.two_qubit_gate} on qubits "
                             f"({a}, {b}): route the circuit first")
         return self.gates[key]
+
+    def native_ways(self, a: int, b: int) -> tuple[bool, bool]:
+        """Whether the native 2-qubit gate runs (a -> b, b -> a) on this pair."""
+        if self.directed is None:
+            return True, True
+        return (a, b) in self.directed, (b, a) in self.directed
 
     def summary(self) -> dict[str, Any]:
         e1 = [e for (n, q), (e, _) in self.gates.items() if n == "sx"]
@@ -153,6 +162,7 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
             err = float(ip.error) if ip.error is not None else 0.0
             dur = float(ip.duration) if ip.duration is not None else 0.0
             gates[(gname, tuple(qubits))] = (err, dur)
+    directed = frozenset((q[0], q[1]) for (g, q) in gates if g == two[0])
     for (gname, qubits), value in list(gates.items()):
         rev = (gname, qubits[::-1])
         if len(qubits) == 2 and rev not in gates:
@@ -167,7 +177,7 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
         name=name or str(getattr(backend, "name", "backend")),
         source=f"{type(backend).__module__}.{type(backend).__name__} (offline snapshot)",
         snapshot=snap, n_qubits=n, two_qubit_gate=two[0], t1=tuple(t1), t2=tuple(t2),
-        p01=tuple(p01), p10=tuple(p10), gates=gates, edges=tuple(edges))
+        p01=tuple(p01), p10=tuple(p10), gates=gates, edges=tuple(edges), directed=directed)
 
 
 def _generic(text: str, full: str) -> Calibration:
