@@ -60,6 +60,7 @@ class Calibration:
     # ordered pairs on which the native 2-qubit gate exists as calibrated (ECR runs one way
     # only); None: both ways on every edge
     directed: frozenset[tuple[int, int]] | None = field(default=None, repr=False)
+    measure_seconds: tuple[float, ...] = ()  # per qubit: readout duration (0 where unknown)
 
     def one_qubit(self, name: str, q: int) -> tuple[float, float]:
         """(error, duration) of physical pulse `name` (sx, x, id) on qubit q; x falls back
@@ -133,7 +134,7 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
     target = backend.target
     n = int(backend.num_qubits)
     props = backend.properties() if hasattr(backend, "properties") else None
-    t1, t2, p01, p10 = [], [], [], []
+    t1, t2, p01, p10, t_meas = [], [], [], [], []
     for q in range(n):
         qp = target.qubit_properties[q] if target.qubit_properties else None
         t1.append(float(qp.t1) if qp is not None and qp.t1 else math.inf)
@@ -147,6 +148,8 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
                 a = b = qprops["readout_error"][0]
         if a is None and "measure" in target and target["measure"].get((q,)) is not None:
             a = b = target["measure"][(q,)].error
+        mp = target["measure"].get((q,)) if "measure" in target else None
+        t_meas.append(float(mp.duration) if mp is not None and mp.duration else 0.0)
         p01.append(float(a or 0.0))
         p10.append(float(b or 0.0))
     gates: dict[tuple[str, tuple[int, ...]], tuple[float, float]] = {}
@@ -177,7 +180,8 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
         name=name or str(getattr(backend, "name", "backend")),
         source=f"{type(backend).__module__}.{type(backend).__name__} (offline snapshot)",
         snapshot=snap, n_qubits=n, two_qubit_gate=two[0], t1=tuple(t1), t2=tuple(t2),
-        p01=tuple(p01), p10=tuple(p10), gates=gates, edges=tuple(edges), directed=directed)
+        p01=tuple(p01), p10=tuple(p10), gates=gates, edges=tuple(edges), directed=directed,
+        measure_seconds=tuple(t_meas))
 
 
 def _generic(text: str, full: str) -> Calibration:
@@ -213,7 +217,8 @@ def _generic(text: str, full: str) -> Calibration:
     return Calibration(
         name=full, source="synthetic: uniform calibration on a line", snapshot="",
         n_qubits=n_q, two_qubit_gate="cx", t1=(vals["t1"],) * n_q, t2=(vals["t2"],) * n_q,
-        p01=(vals["readout"],) * n_q, p10=(vals["readout"],) * n_q, gates=gates, edges=edges)
+        p01=(vals["readout"],) * n_q, p10=(vals["readout"],) * n_q, gates=gates, edges=edges,
+        measure_seconds=(vals["t_measure"],) * n_q)
 
 
 # ------------------------------------------------------------------ routing

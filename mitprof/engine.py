@@ -338,6 +338,7 @@ def profile(
         _statistics(rows, specs, workload, nz, executor, sampler, shots, seed, trials,
                     ref.value, target_error, budgets, skip)
     if hw is not None:
+        hw = hw.on_device(nz)  # a device's own gate and readout durations
         _hardware(rows, hw, workload, ref.seconds, target_error)
 
     base = rows[0]

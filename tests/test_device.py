@@ -263,3 +263,27 @@ def test_list_devices():
     assert res.exit_code == 0
     assert res.stdout.startswith("sherbrooke  127 qubits, basis rz,sx,x,ecr")
     assert "torino  133 qubits" in res.stdout and "generic:n=5" in res.stdout
+
+
+def test_hardware_projection_uses_the_devices_own_durations():
+    """A device run projects QPU time with the device's gate and readout durations, not the
+    preset's: on a generic device (CX native both ways, so a CX is one gate and an h one sx)
+    it equals a custom model with the device's durations on the same circuits."""
+    import mitprof
+
+    t = {"t_1q": 40e-9, "t_2q": 1e-6, "t_measure": 3e-6}
+    dev = "generic:n=3," + ",".join(f"{k}={v}" for k, v in t.items())
+    kw = {"strategies": ["zne"], "shots": 100, "repeats": 1, "trials": 0}
+    on_device = mitprof.profile("ghz:n=3", device=dev, hardware="ibm_eagle", **kw)
+    eagle = mitprof.hardware.PRESETS["ibm_eagle"]
+    same = {**t, "t_rep": eagle.t_rep, "t_job": eagle.t_job}
+    by_hand = mitprof.profile("ghz:n=3", noise=0.01, hardware=same, **kw)
+    preset = mitprof.profile("ghz:n=3", noise=0.01, hardware="ibm_eagle", **kw)
+    for d, h, p in zip(on_device.results, by_hand.results, preset.results, strict=True):
+        assert d.n_circuits == h.n_circuits and d.total_shots == h.total_shots
+        assert d.projected_qpu_seconds == pytest.approx(h.projected_qpu_seconds, rel=1e-12)
+        # the circuits' own time (beyond the job and the repetition delays) is not the preset's
+        fixed = eagle.t_job + d.total_shots * eagle.t_rep
+        assert d.projected_qpu_seconds - fixed != pytest.approx(
+            p.projected_qpu_seconds - fixed, rel=0.05)
+    assert f"device {dev} calibration" in on_device.hardware["durations"]

@@ -361,6 +361,18 @@ class DeviceNoise:
             self._cache[gkey] = KrausNoise(kraus, label)
         return self._cache[gkey]  # type: ignore[no-any-return]
 
+    def circuit_seconds(self, circuit: cirq.Circuit) -> float:
+        """How long the circuit runs on the device, as `apply` schedules it: every moment as
+        long as its slowest gate (basis changes included), then the slowest readout of the
+        active qubits (hardware time projection, `mitprof.hardware`)."""
+        total = 0.0
+        for moment in circuit:
+            total += max((self.gate_channel(op)[1] for op in moment
+                          if not cirq.is_measurement(op) and NOISELESS not in op.tags),
+                         default=0.0)
+        meas = self.calibration.measure_seconds
+        return total + max((meas[q] for q in self.layout if q < len(meas)), default=0.0)
+
     # -- the NoiseModel protocol
 
     @property
