@@ -236,11 +236,16 @@ class Routing:
     two_qubit_after: int
     depth_before: int
     depth_after: int
+    # the routed circuit with the SWAPs' gates tagged noiseless (None without SWAPs): what
+    # the routing's share of the unmitigated error is computed from
+    swap_free: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
+        from dataclasses import asdict, replace
 
-        return asdict(self)
+        d = asdict(replace(self, swap_free=None))
+        del d["swap_free"]
+        return d
 
 
 ROUTING_SEED = 1  # layout and routing depend on the circuit and the device only
@@ -287,6 +292,7 @@ def route(workload: Workload, cal: Calibration) -> tuple[Workload, Routing]:
         small.append(inst.operation, [pos[routed.find_bit(q).index] for q in inst.qubits])
     canon = from_qiskit(small, workload.name)
     canon = cirq.Circuit(canon.all_operations())  # ASAP layers
+    swap_free = _swap_free(small, workload.name) if swaps else None
     m = len(active)
     terms = []
     for coeff, pauli in workload.observable.terms:
@@ -299,5 +305,27 @@ def route(workload: Workload, cal: Calibration) -> tuple[Workload, Routing]:
     info = Routing(device=cal.name, layout=tuple(active), initial_layout=initial,
                    final_layout=final, swaps=swaps, two_qubit_before=before_2q,
                    two_qubit_after=after_2q, depth_before=len(workload.circuit),
-                   depth_after=len(canon))
+                   depth_after=len(canon), swap_free=swap_free)
     return Workload(workload.name, canon, obs), info
+
+
+def _swap_free(small: Any, workload_name: str) -> Any:
+    """The routed circuit, its SWAPs as three CX tagged noiseless (the same moments)."""
+    import cirq
+
+    from .lowering import canonical_gate
+    from .noise.base import NOISELESS
+
+    qubits = cirq.LineQubit.range(small.num_qubits)
+    ops: list[cirq.Operation] = []
+    for inst in small.data:  # already in the canonical basis (plus swap): gate for gate
+        qs = [qubits[small.find_bit(q).index] for q in inst.qubits]
+        name = inst.operation.name
+        if name == "swap":
+            a, b = qs
+            ops += [cirq.CNOT(a, b).with_tags(NOISELESS), cirq.CNOT(b, a).with_tags(NOISELESS),
+                    cirq.CNOT(a, b).with_tags(NOISELESS)]
+        elif name not in ("barrier", "measure"):
+            ops.append(canonical_gate(name, [float(p) for p in inst.operation.params],
+                                      workload_name).on(*qs))
+    return cirq.Circuit(ops)

@@ -232,11 +232,11 @@ class SweepSpec:
              enumerate(_list(levels, "sweep.noise_levels", True)
                        if levels or not self.devices else [])],
             "sweep.noise_levels"))
-        if self.noise_scales is not None and not self.devices:
+        if self.noise_scales and not self.devices:  # () is what `replace` passes back
             raise SpecError("sweep.noise_scales: scales a device's noise; give sweep.devices")
         s(self, "noise_scales", _unique(
             [_float(v, f"sweep.noise_scales[{i}]", positive=True) for i, v in enumerate(
-                _list(self.noise_scales if self.noise_scales is not None else [1.0],
+                _list(self.noise_scales if self.noise_scales else [1.0],
                       "sweep.noise_scales", True))], "sweep.noise_scales")
           if self.devices else ())
         s(self, "hardware", _hardware(self.hardware))

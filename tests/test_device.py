@@ -142,6 +142,11 @@ def test_routing_adds_the_swaps_it_reports(sherbrooke):
             a, b = (info.layout[q.x] for q in op.qubits)
             assert (min(a, b), max(a, b)) in edges
     assert exact.compute(routed).value == pytest.approx(exact.compute(w).value, abs=1e-9)
+    # the SWAP-noiseless variant: the same moments, the SWAPs' 3 CX each tagged
+    free = info.swap_free
+    assert len(free) == len(routed.circuit)
+    assert sum(bool(op.tags) for op in free.all_operations()) == 3 * info.swaps
+    assert [op.untagged for op in free.all_operations()] == list(routed.circuit.all_operations())
 
 
 @pytest.fixture(scope="module")

@@ -91,6 +91,10 @@ def test_a_device_sweep_stores_and_exports_device_snapshot_and_routing(tmp_path)
         # qaoa:n=3 is a ring: a line needs SWAPs, 3 CX each
         assert routing["swaps"] > 0
         assert routing["two_qubit_after"] == routing["two_qubit_before"] + 3 * routing["swaps"]
+        # the SWAPs' noise is part of the unmitigated error, not all of it
+        assert 0 < routing["swap_error_share"] < 1
+        assert abs(routing["noisy_value_without_swap_noise"] - r["ideal_value"]) < abs(
+            r["noisy_value_exact"] - r["ideal_value"])
         assert r["noise"]["device"] == DEVICE and "snapshot" in r["noise"]
         assert r["noise"]["noise_scale"] == r["noise_scale"]
     res = CliRunner().invoke(main, ["export", str(tmp_path), "-o", str(tmp_path / "x.csv")])
