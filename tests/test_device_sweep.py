@@ -2,6 +2,7 @@
 with the device, its snapshot and the routing figures, exported, and bad input refused."""
 
 import csv
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -9,6 +10,8 @@ from click.testing import CliRunner
 from mitprof.cli import main
 from mitprof.errors import SpecError
 from mitprof.export import rows
+from mitprof.report import load, render_report
+from mitprof.report.devices import device_view
 from mitprof.spec import SweepSpec
 from mitprof.store import Reader
 from mitprof.sweep import profile_kwargs, run_sweep
@@ -103,3 +106,20 @@ def test_a_device_sweep_stores_and_exports_device_snapshot_and_routing(tmp_path)
         table = list(csv.DictReader(fh))
     assert {row["routing.swaps"] for row in table} == {str(out[0]["routing"]["swaps"])}
     assert {row["device"] for row in table} == {DEVICE}
+    # the report's device view: one column per noise setting, the routing overhead
+    view = device_view(load(tmp_path))
+    assert view is not None
+    assert view["settings"] == [f"{DEVICE} \u00d71", f"{DEVICE} \u00d72"]
+    assert [r["strategy"] for r in view["rows"]] == ["rem[tensored]"]
+    (route,) = view["routing"]
+    swaps = out[0]["routing"]["swaps"]
+    assert route["swaps"] == str(swaps) and route["snapshot"] == "synthetic"
+    assert route["two_qubit"] == f"{out[0]['routing']['two_qubit_before']} \u2192 " \
+                                 f"{out[0]['routing']['two_qubit_before'] + 3 * swaps}"
+    html = render_report(tmp_path)
+    assert "Routing overhead" in html and "No device points" not in html
+
+
+def test_a_store_without_device_points_has_no_device_view():
+    # (the report then says so in one line: tests/test_report.py)
+    assert device_view(load(Path(__file__).parent / "fixtures" / "report_store")) is None
