@@ -223,6 +223,45 @@ def _generic(text: str, full: str) -> Calibration:
 
 # ------------------------------------------------------------------ routing
 
+
+@lru_cache(maxsize=16)
+def error_target(cal: Calibration) -> Any:
+    """A Qiskit Target holding only the calibrated errors (sx and readout per qubit, the
+    2-qubit gate per coupled pair): what VF2PostLayout scores layouts with."""
+    from qiskit.circuit.library import CXGate, Measure, SXGate
+    from qiskit.transpiler import InstructionProperties, Target
+
+    target = Target(num_qubits=cal.n_qubits)
+    target.add_instruction(SXGate(), {(q,): InstructionProperties(error=cal.one_qubit("sx", q)[0])
+                                      for q in range(cal.n_qubits)})
+    target.add_instruction(CXGate(), {(a, b): InstructionProperties(error=cal.two_qubit(a, b)[0])
+                                      for x, y in cal.edges for a, b in ((x, y), (y, x))})
+    target.add_instruction(Measure(), {(q,): InstructionProperties(
+        error=(cal.p01[q] + cal.p10[q]) / 2) for q in range(cal.n_qubits)})
+    return target
+
+
+def noise_aware_layout(routed: Any, cal: Calibration) -> list[int]:
+    """Physical qubit of each qubit of the routed circuit, after Qiskit's VF2PostLayout
+    (as its preset pass managers run it from level 1): the same interactions moved to the
+    qubits and couplers with the lowest calibrated errors. Identity where it finds nothing
+    better."""
+    from qiskit.transpiler import PassManager
+    from qiskit.transpiler.passes import VF2PostLayout
+    from qiskit.transpiler.passes.layout.vf2_post_layout import VF2PostLayoutStopReason
+
+    if not cal.edges:
+        return list(range(routed.num_qubits))
+    pm = PassManager([VF2PostLayout(target=error_target(cal), seed=ROUTING_SEED,
+                                    strict_direction=False)])
+    pm.run(routed)
+    post = pm.property_set["post_layout"]
+    if pm.property_set["VF2PostLayout_stop_reason"] != VF2PostLayoutStopReason.SOLUTION_FOUND \
+            or post is None:
+        return list(range(routed.num_qubits))
+    bits = post.get_virtual_bits()
+    return [int(bits[q]) for q in routed.qubits]
+
 @dataclass(frozen=True)
 class Routing:
     """Where a circuit went on the device, and what routing cost."""
@@ -253,8 +292,9 @@ ROUTING_SEED = 1  # layout and routing depend on the circuit and the device only
 
 def route(workload: Workload, cal: Calibration) -> tuple[Workload, Routing]:
     """Lay out and route onto the device's coupling map with Qiskit's transpiler, no
-    optimisation (SabreLayout + SabreSwap only, then SWAP -> 3 CX), relabelled to the active
-    physical qubits; the observable follows its qubits to where they end."""
+    optimisation (SabreLayout + SabreSwap only, then SWAP -> 3 CX), moved to the qubits with
+    the lowest calibrated errors (`noise_aware_layout`), relabelled to the active physical
+    qubits; the observable follows its qubits to where they end."""
     import cirq
     from qiskit import QuantumCircuit, transpile
     from qiskit.transpiler import CouplingMap
@@ -282,14 +322,15 @@ def route(workload: Workload, cal: Calibration) -> tuple[Workload, Routing]:
         raise SpecError(f"cannot route the circuit onto device {cal.name}: "
                         f"{' '.join(str(exc).split())}") from None
     swaps = sum(1 for i in routed.data if i.operation.name == "swap")
+    phys = noise_aware_layout(routed, cal)  # routed qubit -> the physical qubit it runs on
     layout = routed.layout
-    initial = tuple(layout.initial_index_layout(filter_ancillas=True))
-    final = tuple(layout.final_index_layout(filter_ancillas=True))
-    active = sorted({routed.find_bit(q).index for i in routed.data for q in i.qubits})
+    initial = tuple(phys[i] for i in layout.initial_index_layout(filter_ancillas=True))
+    final = tuple(phys[i] for i in layout.final_index_layout(filter_ancillas=True))
+    active = sorted({phys[routed.find_bit(q).index] for i in routed.data for q in i.qubits})
     pos = {p: k for k, p in enumerate(active)}
     small = QuantumCircuit(len(active))
     for inst in routed.data:
-        small.append(inst.operation, [pos[routed.find_bit(q).index] for q in inst.qubits])
+        small.append(inst.operation, [pos[phys[routed.find_bit(q).index]] for q in inst.qubits])
     canon = from_qiskit(small, workload.name)
     canon = cirq.Circuit(canon.all_operations())  # ASAP layers
     swap_free = _swap_free(small, workload.name) if swaps else None
