@@ -243,18 +243,26 @@ def error_target(cal: Calibration) -> Any:
 
 def noise_aware_layout(routed: Any, cal: Calibration) -> list[int]:
     """Physical qubit of each qubit of the routed circuit, after Qiskit's VF2PostLayout
-    (as its preset pass managers run it from level 1): the same interactions moved to the
-    qubits and couplers with the lowest calibrated errors. Identity where it finds nothing
-    better."""
+    (as its preset pass managers run it from level 1): the same interactions, and a readout
+    of every active qubit, moved to the qubits and couplers with the lowest calibrated
+    errors. Identity where it finds nothing better."""
+    from qiskit import ClassicalRegister
     from qiskit.transpiler import PassManager
     from qiskit.transpiler.passes import VF2PostLayout
     from qiskit.transpiler.passes.layout.vf2_post_layout import VF2PostLayoutStopReason
 
     if not cal.edges:
         return list(range(routed.num_qubits))
+    # scored with its readout, as on hardware (the routed circuit has no measurements)
+    scored = routed.copy()
+    active = sorted({routed.find_bit(q).index for i in routed.data for q in i.qubits})
+    creg = ClassicalRegister(len(active))
+    scored.add_register(creg)
+    for k, q in enumerate(active):
+        scored.measure(q, creg[k])
     pm = PassManager([VF2PostLayout(target=error_target(cal), seed=ROUTING_SEED,
                                     strict_direction=False)])
-    pm.run(routed)
+    pm.run(scored)
     post = pm.property_set["post_layout"]
     if pm.property_set["VF2PostLayout_stop_reason"] != VF2PostLayoutStopReason.SOLUTION_FOUND \
             or post is None:
