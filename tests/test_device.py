@@ -292,3 +292,28 @@ def test_hardware_projection_uses_the_devices_own_durations():
         assert d.projected_qpu_seconds - fixed != pytest.approx(
             p.projected_qpu_seconds - fixed, rel=0.05)
     assert f"device {dev} calibration" in on_device.hardware["durations"]
+
+
+def test_noise_aware_layout_lowers_the_error_of_sabres(sherbrooke, monkeypatch):
+    """VF2PostLayout moves Sabre's ghz:n=5 (qubits 0-4 of Sherbrooke) to qubits with lower
+    calibrated gate and readout errors: the exact unmitigated error drops (measured: 0.100
+    -> 0.057), every 2-qubit gate still on a coupled pair."""
+    from mitprof import devices
+
+    def error(routed, info):
+        noise = DeviceNoise(sherbrooke, info.layout)
+        value = noisy_value_exact(routed, ExactSampler(CirqBackend(), noise,
+                                                       routed.n_qubits).probabilities)
+        return abs(value - exact.compute(routed).value)
+
+    aware = route(resolve("ghz:n=5"), sherbrooke)
+    monkeypatch.setattr(devices, "noise_aware_layout",
+                        lambda routed, cal: list(range(routed.num_qubits)))
+    sabre = route(resolve("ghz:n=5"), sherbrooke)
+    assert aware[1].layout != sabre[1].layout
+    assert error(*aware) < error(*sabre)
+    edges = set(sherbrooke.edges)
+    for op in aware[0].circuit.all_operations():
+        if len(op.qubits) == 2:
+            a, b = (aware[1].layout[q.x] for q in op.qubits)
+            assert (min(a, b), max(a, b)) in edges
