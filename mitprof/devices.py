@@ -57,6 +57,10 @@ class Calibration:
     # (name, qubits) -> (error, duration); 2q entries under both orders
     gates: dict[tuple[str, tuple[int, ...]], tuple[float, float]] = field(repr=False)
     edges: tuple[tuple[int, int], ...] = field(repr=False)  # usable undirected pairs
+    # ordered pairs on which the native 2-qubit gate exists as calibrated (ECR runs one way
+    # only); None: both ways on every edge
+    directed: frozenset[tuple[int, int]] | None = field(default=None, repr=False)
+    measure_seconds: tuple[float, ...] = ()  # per qubit: readout duration (0 where unknown)
 
     def one_qubit(self, name: str, q: int) -> tuple[float, float]:
         """(error, duration) of physical pulse `name` (sx, x, id) on qubit q; x falls back
@@ -73,6 +77,12 @@ class Calibration:
             raise SpecError(f"device {self.name} has no {self.two_qubit_gate} on qubits "
                             f"({a}, {b}): route the circuit first")
         return self.gates[key]
+
+    def native_ways(self, a: int, b: int) -> tuple[bool, bool]:
+        """Whether the native 2-qubit gate runs (a -> b, b -> a) on this pair."""
+        if self.directed is None:
+            return True, True
+        return (a, b) in self.directed, (b, a) in self.directed
 
     def summary(self) -> dict[str, Any]:
         e1 = [e for (n, q), (e, _) in self.gates.items() if n == "sx"]
@@ -124,7 +134,7 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
     target = backend.target
     n = int(backend.num_qubits)
     props = backend.properties() if hasattr(backend, "properties") else None
-    t1, t2, p01, p10 = [], [], [], []
+    t1, t2, p01, p10, t_meas = [], [], [], [], []
     for q in range(n):
         qp = target.qubit_properties[q] if target.qubit_properties else None
         t1.append(float(qp.t1) if qp is not None and qp.t1 else math.inf)
@@ -138,6 +148,8 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
                 a = b = qprops["readout_error"][0]
         if a is None and "measure" in target and target["measure"].get((q,)) is not None:
             a = b = target["measure"][(q,)].error
+        mp = target["measure"].get((q,)) if "measure" in target else None
+        t_meas.append(float(mp.duration) if mp is not None and mp.duration else 0.0)
         p01.append(float(a or 0.0))
         p10.append(float(b or 0.0))
     gates: dict[tuple[str, tuple[int, ...]], tuple[float, float]] = {}
@@ -153,6 +165,7 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
             err = float(ip.error) if ip.error is not None else 0.0
             dur = float(ip.duration) if ip.duration is not None else 0.0
             gates[(gname, tuple(qubits))] = (err, dur)
+    directed = frozenset((q[0], q[1]) for (g, q) in gates if g == two[0])
     for (gname, qubits), value in list(gates.items()):
         rev = (gname, qubits[::-1])
         if len(qubits) == 2 and rev not in gates:
@@ -167,7 +180,8 @@ def from_backend(backend: Any, name: str | None = None) -> Calibration:
         name=name or str(getattr(backend, "name", "backend")),
         source=f"{type(backend).__module__}.{type(backend).__name__} (offline snapshot)",
         snapshot=snap, n_qubits=n, two_qubit_gate=two[0], t1=tuple(t1), t2=tuple(t2),
-        p01=tuple(p01), p10=tuple(p10), gates=gates, edges=tuple(edges))
+        p01=tuple(p01), p10=tuple(p10), gates=gates, edges=tuple(edges), directed=directed,
+        measure_seconds=tuple(t_meas))
 
 
 def _generic(text: str, full: str) -> Calibration:
@@ -203,10 +217,58 @@ def _generic(text: str, full: str) -> Calibration:
     return Calibration(
         name=full, source="synthetic: uniform calibration on a line", snapshot="",
         n_qubits=n_q, two_qubit_gate="cx", t1=(vals["t1"],) * n_q, t2=(vals["t2"],) * n_q,
-        p01=(vals["readout"],) * n_q, p10=(vals["readout"],) * n_q, gates=gates, edges=edges)
+        p01=(vals["readout"],) * n_q, p10=(vals["readout"],) * n_q, gates=gates, edges=edges,
+        measure_seconds=(vals["t_measure"],) * n_q)
 
 
 # ------------------------------------------------------------------ routing
+
+
+@lru_cache(maxsize=16)
+def error_target(cal: Calibration) -> Any:
+    """A Qiskit Target holding only the calibrated errors (sx and readout per qubit, the
+    2-qubit gate per coupled pair): what VF2PostLayout scores layouts with."""
+    from qiskit.circuit.library import CXGate, Measure, SXGate
+    from qiskit.transpiler import InstructionProperties, Target
+
+    target = Target(num_qubits=cal.n_qubits)
+    target.add_instruction(SXGate(), {(q,): InstructionProperties(error=cal.one_qubit("sx", q)[0])
+                                      for q in range(cal.n_qubits)})
+    target.add_instruction(CXGate(), {(a, b): InstructionProperties(error=cal.two_qubit(a, b)[0])
+                                      for x, y in cal.edges for a, b in ((x, y), (y, x))})
+    target.add_instruction(Measure(), {(q,): InstructionProperties(
+        error=(cal.p01[q] + cal.p10[q]) / 2) for q in range(cal.n_qubits)})
+    return target
+
+
+def noise_aware_layout(routed: Any, cal: Calibration) -> list[int]:
+    """Physical qubit of each qubit of the routed circuit, after Qiskit's VF2PostLayout
+    (as its preset pass managers run it from level 1): the same interactions, and a readout
+    of every active qubit, moved to the qubits and couplers with the lowest calibrated
+    errors. Identity where it finds nothing better."""
+    from qiskit import ClassicalRegister
+    from qiskit.transpiler import PassManager
+    from qiskit.transpiler.passes import VF2PostLayout
+    from qiskit.transpiler.passes.layout.vf2_post_layout import VF2PostLayoutStopReason
+
+    if not cal.edges:
+        return list(range(routed.num_qubits))
+    # scored with its readout, as on hardware (the routed circuit has no measurements)
+    scored = routed.copy()
+    active = sorted({routed.find_bit(q).index for i in routed.data for q in i.qubits})
+    creg = ClassicalRegister(len(active))
+    scored.add_register(creg)
+    for k, q in enumerate(active):
+        scored.measure(q, creg[k])
+    pm = PassManager([VF2PostLayout(target=error_target(cal), seed=ROUTING_SEED,
+                                    strict_direction=False)])
+    pm.run(scored)
+    post = pm.property_set["post_layout"]
+    if pm.property_set["VF2PostLayout_stop_reason"] != VF2PostLayoutStopReason.SOLUTION_FOUND \
+            or post is None:
+        return list(range(routed.num_qubits))
+    bits = post.get_virtual_bits()
+    return [int(bits[q]) for q in routed.qubits]
 
 @dataclass(frozen=True)
 class Routing:
@@ -221,11 +283,16 @@ class Routing:
     two_qubit_after: int
     depth_before: int
     depth_after: int
+    # the routed circuit with the SWAPs' gates tagged noiseless (None without SWAPs): what
+    # the routing's share of the unmitigated error is computed from
+    swap_free: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
+        from dataclasses import asdict, replace
 
-        return asdict(self)
+        d = asdict(replace(self, swap_free=None))
+        del d["swap_free"]
+        return d
 
 
 ROUTING_SEED = 1  # layout and routing depend on the circuit and the device only
@@ -233,8 +300,9 @@ ROUTING_SEED = 1  # layout and routing depend on the circuit and the device only
 
 def route(workload: Workload, cal: Calibration) -> tuple[Workload, Routing]:
     """Lay out and route onto the device's coupling map with Qiskit's transpiler, no
-    optimisation (SabreLayout + SabreSwap only, then SWAP -> 3 CX), relabelled to the active
-    physical qubits; the observable follows its qubits to where they end."""
+    optimisation (SabreLayout + SabreSwap only, then SWAP -> 3 CX), moved to the qubits with
+    the lowest calibrated errors (`noise_aware_layout`), relabelled to the active physical
+    qubits; the observable follows its qubits to where they end."""
     import cirq
     from qiskit import QuantumCircuit, transpile
     from qiskit.transpiler import CouplingMap
@@ -262,16 +330,18 @@ def route(workload: Workload, cal: Calibration) -> tuple[Workload, Routing]:
         raise SpecError(f"cannot route the circuit onto device {cal.name}: "
                         f"{' '.join(str(exc).split())}") from None
     swaps = sum(1 for i in routed.data if i.operation.name == "swap")
+    phys = noise_aware_layout(routed, cal)  # routed qubit -> the physical qubit it runs on
     layout = routed.layout
-    initial = tuple(layout.initial_index_layout(filter_ancillas=True))
-    final = tuple(layout.final_index_layout(filter_ancillas=True))
-    active = sorted({routed.find_bit(q).index for i in routed.data for q in i.qubits})
+    initial = tuple(phys[i] for i in layout.initial_index_layout(filter_ancillas=True))
+    final = tuple(phys[i] for i in layout.final_index_layout(filter_ancillas=True))
+    active = sorted({phys[routed.find_bit(q).index] for i in routed.data for q in i.qubits})
     pos = {p: k for k, p in enumerate(active)}
     small = QuantumCircuit(len(active))
     for inst in routed.data:
-        small.append(inst.operation, [pos[routed.find_bit(q).index] for q in inst.qubits])
+        small.append(inst.operation, [pos[phys[routed.find_bit(q).index]] for q in inst.qubits])
     canon = from_qiskit(small, workload.name)
     canon = cirq.Circuit(canon.all_operations())  # ASAP layers
+    swap_free = _swap_free(small, workload.name) if swaps else None
     m = len(active)
     terms = []
     for coeff, pauli in workload.observable.terms:
@@ -284,5 +354,27 @@ def route(workload: Workload, cal: Calibration) -> tuple[Workload, Routing]:
     info = Routing(device=cal.name, layout=tuple(active), initial_layout=initial,
                    final_layout=final, swaps=swaps, two_qubit_before=before_2q,
                    two_qubit_after=after_2q, depth_before=len(workload.circuit),
-                   depth_after=len(canon))
+                   depth_after=len(canon), swap_free=swap_free)
     return Workload(workload.name, canon, obs), info
+
+
+def _swap_free(small: Any, workload_name: str) -> Any:
+    """The routed circuit, its SWAPs as three CX tagged noiseless (the same moments)."""
+    import cirq
+
+    from .lowering import canonical_gate
+    from .noise.base import NOISELESS
+
+    qubits = cirq.LineQubit.range(small.num_qubits)
+    ops: list[cirq.Operation] = []
+    for inst in small.data:  # already in the canonical basis (plus swap): gate for gate
+        qs = [qubits[small.find_bit(q).index] for q in inst.qubits]
+        name = inst.operation.name
+        if name == "swap":
+            a, b = qs
+            ops += [cirq.CNOT(a, b).with_tags(NOISELESS), cirq.CNOT(b, a).with_tags(NOISELESS),
+                    cirq.CNOT(a, b).with_tags(NOISELESS)]
+        elif name not in ("barrier", "measure"):
+            ops.append(canonical_gate(name, [float(p) for p in inst.operation.params],
+                                      workload_name).on(*qs))
+    return cirq.Circuit(ops)

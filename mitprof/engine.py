@@ -361,6 +361,8 @@ def profile(
     exact_dists = be.exact_available(workload.n_qubits)
     sampler = ExactSampler(be, nz, workload.n_qubits) if exact_dists else None
     noisy = noisy_value_exact(workload, sampler.probabilities) if sampler else None
+    if sampler is not None and routing is not None:
+        routing.update(_routing_share(route_info.swap_free, workload, noisy, ref.value, sampler))
     if sampler is not None:
         specs = [prepare(s, workload, nz, sampler, shots) for s in specs]
     else:
@@ -412,6 +414,7 @@ def profile(
     finally:
         bar.close()
     if hw is not None:
+        hw = hw.on_device(nz)  # a device's own gate and readout durations
         _hardware(rows, hw, workload, ref.seconds, target_error)
 
     base = rows[0]
@@ -439,6 +442,19 @@ def profile(
         executor=own.describe() if own is not None else None, statistics_plan=plan,
         target_error=None if target_error is None else float(target_error),
     )
+
+
+def _routing_share(swap_free: Any, workload: Workload, noisy: Any, ideal: float,
+                   sampler: Any) -> dict[str, Any]:
+    """Routing's share of the unmitigated (exact, readout included) error: the fraction that
+    goes away when the SWAPs' gates run without noise (their time with them)."""
+    if swap_free is None:
+        return {"swap_error_share": 0.0}
+    free = noisy_value_exact(Workload(workload.name, swap_free, workload.observable),
+                             sampler.probabilities)
+    err = abs(noisy - ideal)
+    return {"noisy_value_without_swap_noise": free,
+            "swap_error_share": None if err == 0 else 1.0 - abs(free - ideal) / err}
 
 
 def preflight(spec: StrategySpec, workload: Workload, noise: NoiseModel

@@ -1,7 +1,9 @@
 """Export a store: one row per point and strategy, as CSV, JSON Lines or a DataFrame.
 
-Every row carries the point (id, circuit, width, depth, backend, noise level,
-shots), the strategy's configuration label, `status` (`ok`, or `failed` with
+Every row carries the point (id, circuit, width, depth, backend, noise level or device
+and noise scale, shots; a device point also its snapshot date in `noise.snapshot` and its
+routing: `routing.swaps`, 2-qubit gates and depth before/after, the physical qubits), the
+strategy's configuration label, `status` (`ok`, or `failed` with
 `error`: the point failed, or the strategy gave no value) and every field the
 profile stored for that strategy, statistics included. JSON Lines keeps nested
 fields nested; CSV and the DataFrame flatten them with dots
@@ -24,7 +26,8 @@ from .store import DamagedStoreError, Reader, mitprof_version
 FORMATS = ("csv", "jsonl")
 
 # The promised columns, in this order; everything else follows.
-COLUMNS = ("point_id", "circuit", "n_qubits", "depth", "backend", "noise_level", "shots",
+COLUMNS = ("point_id", "circuit", "n_qubits", "depth", "backend", "noise_level", "device",
+           "noise_scale", "shots",
            "strategy", "value", "ideal_value", "abs_error", "n_circuits", "total_shots",
            "shot_multiplier", "wall_seconds", "wall_overhead", "status", "error")
 # From the point's profile: renamed where the sweep uses the name for something else
@@ -33,7 +36,7 @@ POINT_FIELDS = {"depth": "layers", "n_gates": "n_gates", "observable": "observab
                 "ideal_value": "ideal_value", "noisy_value_exact": "noisy_value_exact",
                 "classical_seconds": "classical_seconds", "classical_method": "classical_method",
                 "seed": "seed", "repeats": "repeats", "noise": "noise", "hardware": "hardware",
-                "warnings": "warnings"}
+                "warnings": "warnings", "routing": "routing"}
 
 
 def rows(directory: str | Path, include_stale: bool = False) -> Iterator[dict[str, Any]]:
@@ -48,8 +51,9 @@ def _rows(reader: Reader, include_stale: bool) -> Iterator[dict[str, Any]]:
 
 
 def point_rows(point: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    base: dict[str, Any] = {k: point[k] for k in ("point_id", "circuit", "n_qubits", "depth",
-                                                  "backend", "noise_level", "shots")}
+    base: dict[str, Any] = {k: point.get(k) for k in ("point_id", "circuit", "n_qubits", "depth",
+                                                      "backend", "noise_level", "device",
+                                                      "noise_scale", "shots")}
     base["family"] = point["family"]
     rec = point["record"] or {}
     for src, dst in POINT_FIELDS.items():
@@ -176,6 +180,8 @@ def profile_point(doc: dict[str, Any]) -> dict[str, Any]:
     return {"point_id": None, "circuit": doc.get("circuit"), "n_qubits": doc.get("n_qubits"),
             "depth": int(found.group(1)) if found else None, "backend": doc.get("backend"),
             "noise_level": (doc.get("noise") or {}).get("p2"), "shots": doc.get("shots"),
+            "device": (doc.get("noise") or {}).get("device"),
+            "noise_scale": (doc.get("noise") or {}).get("noise_scale"),
             "family": str(doc.get("circuit", "")).partition(":")[0] if found else None,
             "record": {k: v for k, v in doc.items() if k != "results"}, "seconds": None,
             "worker": None, "run_id": None, "status": "done",

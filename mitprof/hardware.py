@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError
 from .lowering import gate_name
@@ -33,9 +33,24 @@ class HardwareModel:
     t_rep: float = 250e-6  # repetition delay per shot
     t_circuit: float = 0.0  # fixed cost per distinct circuit
     t_job: float = 0.0  # fixed cost per job (one estimate is one job)
+    # a device's own schedule (`DeviceNoise.circuit_seconds`) instead of t_1q, t_2q, t_measure
+    timing: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        d = asdict(replace(self, timing=None))
+        del d["timing"]
+        if self.timing is not None:
+            cal = self.timing.calibration
+            d["durations"] = (f"device {cal.name} calibration ({cal.snapshot or 'synthetic'}):"
+                              " its gate and readout durations replace t_1q, t_2q, t_measure")
+        return d
+
+    def on_device(self, noise: Any) -> HardwareModel:
+        """This model with a device's gate and readout durations (IBM-style models only: the
+        Google fit has no gate durations), where `noise` is a device's."""
+        if self.kind != "ibm" or not hasattr(noise, "circuit_seconds"):
+            return self
+        return replace(self, timing=noise)
 
 
 PRESETS: dict[str, HardwareModel] = {
@@ -83,7 +98,10 @@ def get_model(name_or_params: str | dict[str, float] | HardwareModel) -> Hardwar
 
 
 def circuit_duration(circuit: cirq.Circuit, model: HardwareModel) -> float:
-    """Sum over layers of the slowest gate, plus one measurement."""
+    """Sum over layers of the slowest gate, plus one measurement (a device's own schedule
+    where the model is `on_device`)."""
+    if model.timing is not None:
+        return float(model.timing.circuit_seconds(circuit))
     import cirq
 
     total = 0.0

@@ -203,19 +203,25 @@ def from_qiskit(qc: qiskit.QuantumCircuit, name: str = "circuit") -> cirq.Circui
                 f"{name}: mid-circuit measurement: qubit {after[0]} is measured and then "
                 f"acted on by '{op_name}'; only terminal measurements are supported (the "
                 "observable decides what is measured)")
-        params = [float(p) for p in inst.operation.params]
-        gate = {
-            "id": cirq.I, "h": cirq.H, "x": cirq.X, "y": cirq.Y, "z": cirq.Z, "s": cirq.S,
-            "sdg": cirq.S**-1, "t": cirq.T, "tdg": cirq.T**-1, "cx": cirq.CNOT, "cz": cirq.CZ,
-        }.get(op_name)
-        if gate is None:
-            if op_name in ("rx", "ry", "rz"):
-                gate = getattr(cirq, op_name)(params[0])
-            else:
-                raise SpecError(f"{name}: operation '{op_name}' could not be lowered")
+        gate = canonical_gate(op_name, [float(p) for p in inst.operation.params], name)
         ops.append(gate.on(*qs))
     out = cirq.Circuit(ops)
     return _compact_qubits(out, low.num_qubits, name)
+
+
+def canonical_gate(op_name: str, params: list[float], name: str = "circuit") -> Any:
+    """The Cirq gate of a Qiskit instruction in QISKIT_BASIS."""
+    import cirq
+
+    gate = {
+        "id": cirq.I, "h": cirq.H, "x": cirq.X, "y": cirq.Y, "z": cirq.Z, "s": cirq.S,
+        "sdg": cirq.S**-1, "t": cirq.T, "tdg": cirq.T**-1, "cx": cirq.CNOT, "cz": cirq.CZ,
+    }.get(op_name)
+    if gate is None:
+        if op_name in ("rx", "ry", "rz"):
+            return getattr(cirq, op_name)(params[0])
+        raise SpecError(f"{name}: operation '{op_name}' could not be lowered")
+    return gate
 
 
 def _compact_qubits(circuit: cirq.Circuit, n: int, name: str) -> cirq.Circuit:

@@ -29,7 +29,8 @@ from .seeds import FAMILY_MAX_SEED, MAX_SEED, check_seed  # noqa: F401  (MAX_SEE
 
 DEFAULT_NOISE_LEVEL = 0.01
 SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
-              "hardware", "target_error", "budgets", "timeout", "max_shots", "max_seconds")
+              "devices", "noise_scales", "hardware", "target_error", "budgets", "timeout",
+              "max_shots", "max_seconds")
 CIRCUIT_KEYS = ("family", "qubits", "depths", "params", "file", "observable", "observable_order")
 STRATEGY_KEYS = ("name", "options")
 
@@ -187,7 +188,11 @@ class SweepSpec:
     trials: int | None = None  # None: the engine's default
     repeats: int = 3
     backends: tuple[str, ...] = ("aer",)
-    noise_levels: tuple[float, ...] = (DEFAULT_NOISE_LEVEL,)
+    noise_levels: tuple[float, ...] | None = None  # (0.01,) unless devices are given
+    # device noise (`mitprof.devices`): every device at every noise scale, as noise settings
+    # of their own next to the depolarizing noise_levels
+    devices: tuple[str, ...] = ()
+    noise_scales: tuple[float, ...] | None = None  # (1.0,) with devices
     hardware: str | tuple[tuple[str, float], ...] | None = None
     target_error: float | None = None
     # executor backends: caps on each point's statistics pass (re-runs on the device)
@@ -226,14 +231,26 @@ class SweepSpec:
             except SpecError as exc:
                 raise SpecError(f"sweep.backends[{i}]: {exc}") from None
         s(self, "backends", _unique(backends, "sweep.backends"))
+        s(self, "devices", _check_devices(self.devices, backends))
+        levels = self.noise_levels
+        if levels is None:
+            levels = () if self.devices else (DEFAULT_NOISE_LEVEL,)
         # the readout error defaults to (noise, 2 x noise): levels must stay below 1/3
         s(self, "noise_levels", _unique(
             [_float(v, f"sweep.noise_levels[{i}]", 0.0, 1 / 3) for i, v in
-             enumerate(_list(self.noise_levels, "sweep.noise_levels", True))],
+             enumerate(_list(levels, "sweep.noise_levels", True)
+                       if levels or not self.devices else [])],
             "sweep.noise_levels"))
         own = [b for b in self.backends if is_own_noise(b)]
         if own and self.noise_levels != (DEFAULT_NOISE_LEVEL,):
             _refuse_noise_levels(own[0])
+        if self.noise_scales and not self.devices:  # () is what `replace` passes back
+            raise SpecError("sweep.noise_scales: scales a device's noise; give sweep.devices")
+        s(self, "noise_scales", _unique(
+            [_float(v, f"sweep.noise_scales[{i}]", positive=True) for i, v in enumerate(
+                _list(self.noise_scales if self.noise_scales else [1.0],
+                      "sweep.noise_scales", True))], "sweep.noise_scales")
+          if self.devices else ())
         s(self, "hardware", _hardware(self.hardware))
         if self.max_shots is not None:
             s(self, "max_shots", _int(self.max_shots, "sweep.max_shots", 1))
@@ -262,6 +279,7 @@ class SweepSpec:
                 if j != i:
                     raise SpecError(f"circuits[{i}]: {shown} is also in circuits[{j}]")
         s(self, "circuits", circuits)
+        _check_widths(circuits, self.devices)
         specs = _check_strategies(self.strategies)
         s(self, "strategies", tuple(sp.text for sp in specs))
         s(self, "labels", ("unmitigated", *(sp.label for sp in specs)))
@@ -301,7 +319,10 @@ class SweepSpec:
         """The resolved spec, JSON-ready (what the store records)."""
         sweep: dict[str, Any] = {"name": self.name, "seed": self.seed, "shots": list(self.shots),
                                  "repeats": self.repeats, "backends": list(self.backends),
-                                 "noise_levels": list(self.noise_levels)}
+                                 "noise_levels": list(self.noise_levels or ())}
+        if self.devices:
+            sweep["devices"] = list(self.devices)
+            sweep["noise_scales"] = list(self.noise_scales or ())
         for key in ("trials", "target_error", "timeout", "max_shots", "max_seconds"):
             if getattr(self, key) is not None:
                 sweep[key] = getattr(self, key)
@@ -317,8 +338,15 @@ class SweepSpec:
 
     # ---------------------------------------------------------------- the grid
 
+    @property
+    def noises(self) -> tuple[tuple[float | None, str | None, float | None], ...]:
+        """The noise axis: (noise level, None, None) per depolarizing level, then
+        (None, device, noise scale) per device and scale."""
+        return (*((level, None, None) for level in self.noise_levels or ()),
+                *((None, d, sc) for d in self.devices for sc in self.noise_scales or ()))
+
     def __len__(self) -> int:
-        per_point = len(self.backends) * len(self.noise_levels) * len(self.shots)
+        per_point = len(self.backends) * len(self.noises) * len(self.shots)
         return per_point * sum(_grid_size(c) for c in self.circuits)
 
     def points(self) -> Iterator[Point]:
@@ -326,8 +354,7 @@ class SweepSpec:
         offset = 0
         for ci, c in enumerate(self.circuits):
             yield from self._entry_points(ci, c, offset, descending=False)
-            offset += _grid_size(c) * len(self.backends) * len(self.noise_levels) * len(
-                self.shots)
+            offset += _grid_size(c) * len(self.backends) * len(self.noises) * len(self.shots)
 
     def execution_order(self) -> Iterator[Point]:
         """Every point, the most expensive first (so the slowest do not finish last).
@@ -339,8 +366,7 @@ class SweepSpec:
         offset = 0
         for ci, c in enumerate(self.circuits):
             streams.append(self._entry_points(ci, c, offset, descending=True))
-            offset += _grid_size(c) * len(self.backends) * len(self.noise_levels) * len(
-                self.shots)
+            offset += _grid_size(c) * len(self.backends) * len(self.noises) * len(self.shots)
         yield from heapq.merge(*streams, key=lambda p: -p.cost)
 
     def plan_digest(self) -> str:
@@ -352,7 +378,7 @@ class SweepSpec:
 
     def point_at(self, seq: int) -> Point | None:
         """The point at position `seq` in spec order (`points()`), without walking to it."""
-        nb, nl, ns = len(self.backends), len(self.noise_levels), len(self.shots)
+        nb, nl, ns = len(self.backends), len(self.noises), len(self.shots)
         offset = 0
         for ci, c in enumerate(self.circuits):
             size = _grid_size(c) * nb * nl * ns
@@ -364,7 +390,7 @@ class SweepSpec:
                 rest, bi = divmod(rest, nb)
                 qi, di = divmod(rest, len(depths))
                 return self._point(ci, c, widths[qi], depths[di], self.backends[bi],
-                                   self.noise_levels[li], self.shots[si], seq)
+                                   self.noises[li], self.shots[si], seq)
             offset += size
         return None
 
@@ -372,7 +398,8 @@ class SweepSpec:
                       descending: bool) -> Iterator[Point]:
         widths: list[int | None] = list(c.qubits) if c.family else [None]
         depths: list[int | None] = list(c.depths) if c.depths else [None]
-        nb, nl, ns = len(self.backends), len(self.noise_levels), len(self.shots)
+        noises = self.noises
+        nb, nl, ns = len(self.backends), len(noises), len(self.shots)
 
         def order(values: Sequence[Any]) -> list[tuple[int, Any]]:
             idx = list(enumerate(values))
@@ -384,12 +411,14 @@ class SweepSpec:
             for di, d in order(depths):
                 for si, shots in order(self.shots):
                     for bi, backend in enumerate(self.backends):
-                        for li, level in enumerate(self.noise_levels):
+                        for li, level in enumerate(noises):
                             seq = offset + (((qi * len(depths) + di) * nb + bi) * nl + li) * ns + si
                             yield self._point(ci, c, n, d, backend, level, shots, seq)
 
     def _point(self, ci: int, c: CircuitSpec, n: int | None, depth: int | None, backend: str,
-               level: float, shots: int, seq: int) -> Point:
+               noise: tuple[float | None, str | None, float | None], shots: int,
+               seq: int) -> Point:
+        level, device, scale = noise
         if c.family is not None:
             params: dict[str, Any] = {"n": n}
             if depth is not None:
@@ -411,8 +440,11 @@ class SweepSpec:
             circuit = c.file
             source = {"file": Path(c.file).name, "sha256": c.file_sha256}
             run_circuit = c.resolved_file
-        physical = {"circuit": source, "observable": c.observable, "backend": backend,
-                    "noise_level": level, "shots": shots}
+        physical: dict[str, Any] = {"circuit": source, "observable": c.observable,
+                                    "backend": backend, "noise_level": level, "shots": shots}
+        if device is not None:  # depolarizing points keep their ids
+            del physical["noise_level"]
+            physical.update(device=device, noise_scale=scale)
         config = {**physical, "strategies": list(self.strategies), "trials": self.trials,
                   "repeats": self.repeats, "hardware": _hardware_json(self.hardware),
                   "target_error": self.target_error, "budgets": list(self.budgets),
@@ -428,7 +460,7 @@ class SweepSpec:
             trials=self.trials, repeats=self.repeats, hardware=config["hardware"],
             target_error=self.target_error, budgets=self.budgets, timeout=self.timeout,
             max_shots=self.max_shots, max_seconds=self.max_seconds,
-            config=json.dumps(config, sort_keys=True),
+            config=json.dumps(config, sort_keys=True), device=device, noise_scale=scale,
         )
 
 
@@ -444,7 +476,7 @@ class Point:
     n_qubits: int | None  # None for files until loaded
     depth: int | None  # the family's depth parameter; None where it has none (ghz, files)
     backend: str
-    noise_level: float
+    noise_level: float | None  # None on a device point
     shots: int
     observable: str | None
     run_circuit: Any  # what the engine is given (absolute path for files, canonical circuit)
@@ -460,6 +492,8 @@ class Point:
     config: str  # canonical JSON of the configuration the id is derived from
     max_shots: int | None = None  # statistics-pass caps (executor backends only)
     max_seconds: float | None = None
+    device: str | None = None  # device noise (then noise_scale), instead of noise_level
+    noise_scale: float | None = None
 
     @property
     def cost(self) -> float:
@@ -527,6 +561,40 @@ def _circuit_keys(c: CircuitSpec, sweep_seed: int) -> Iterator[tuple[tuple[Any, 
         for d in c.depths or (None,):
             shown = f"{c.family}:n={n}" + ("" if d is None else f",depth={d}")
             yield (c.family, n, d, tuple(sorted(params.items())), c.observable), shown
+
+
+def _check_devices(devices: Any, backends: Sequence[str]) -> tuple[str, ...]:
+    """Device names, each resolved (an unknown one is an error listing the known ones) and
+    kept under its canonical name."""
+    if devices is None or (isinstance(devices, list | tuple) and not devices):
+        return ()
+    from .devices import get_device
+
+    names = []
+    for i, d in enumerate(_list(devices, "sweep.devices", True)):
+        try:
+            names.append(get_device(_str(d, f"sweep.devices[{i}]")).name)
+        except SpecError as exc:
+            msg = str(exc)
+            raise SpecError(msg if msg.startswith("sweep.") else
+                            f"sweep.devices[{i}]: {msg}") from None
+    stim = [b for b in backends if b.partition(":")[0] == "stim"]
+    if stim:
+        raise SpecError(f"sweep.backends: {stim[0]} runs Pauli channels only; device noise "
+                        "needs aer or cirq")
+    return _unique(names, "sweep.devices")
+
+
+def _check_widths(circuits: Sequence[CircuitSpec], devices: Sequence[str]) -> None:
+    """A family wider than a device is refused before anything runs (files: when loaded)."""
+    from .devices import get_device
+
+    for name in devices:
+        size = get_device(name).n_qubits
+        for i, c in enumerate(circuits):
+            if c.family is not None and max(c.qubits) > size:
+                raise SpecError(f"circuits[{i}].qubits: {max(c.qubits)} qubits do not fit "
+                                f"device {name} ({size} qubits)")
 
 
 def _hardware_json(value: str | tuple[tuple[str, float], ...] | None) -> Any:

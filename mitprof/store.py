@@ -36,7 +36,7 @@ from .spec import Point
 STORE_NAME = "results.sqlite"
 LOCK_NAME = "results.lock"
 APPLICATION_ID = 0x6D697470  # "mitp"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE meta (
@@ -66,7 +66,7 @@ CREATE TABLE points (
     n_qubits INTEGER,
     depth INTEGER,
     backend TEXT NOT NULL,
-    noise_level REAL NOT NULL,
+    noise_level REAL,               -- depolarizing p2; null on a device point
     shots INTEGER NOT NULL,
     labels TEXT NOT NULL,           -- strategy labels, baseline first (JSON list)
     config TEXT NOT NULL,           -- the configuration the id is derived from (JSON)
@@ -77,7 +77,9 @@ CREATE TABLE points (
     worker TEXT,                    -- host:pid that ran it
     seconds REAL,                   -- the point's wall time in its worker
     finished_at TEXT,
-    record TEXT                     -- the profile without its per-strategy results (JSON)
+    record TEXT,                    -- the profile without its per-strategy results (JSON)
+    device TEXT,                    -- device name (device noise), else null
+    noise_scale REAL                -- the device's noise scale, else null
 );
 CREATE INDEX points_by_plan ON points (planned, status, seq);
 CREATE TABLE results (
@@ -93,8 +95,24 @@ CREATE TABLE results (
 );
 """
 
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Device points: `device` and `noise_scale` columns, `noise_level` nullable. SQLite
+    cannot drop a NOT NULL, so the table is rebuilt (foreign keys are off here: dropping
+    the old table cascades nothing)."""
+    new = SCHEMA[SCHEMA.index("CREATE TABLE points"):SCHEMA.index("CREATE INDEX points_by_plan")]
+    cols = [str(r[1]) for r in conn.execute("PRAGMA table_info(points)")]
+    conn.execute(new.replace("CREATE TABLE points", "CREATE TABLE points_v2", 1))
+    conn.execute(f"INSERT INTO points_v2 ({', '.join(cols)}) SELECT {', '.join(cols)} "
+                 "FROM points")
+    conn.execute("DROP TABLE points")
+    conn.execute("ALTER TABLE points_v2 RENAME TO points")
+    conn.execute("CREATE INDEX points_by_plan ON points (planned, status, seq)")
+
+
 # MIGRATIONS[v](conn) upgrades schema v to v + 1 inside a transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
 
 # Where a point's record (`points.record`) keeps the version of mitprof that profiled it:
 # the worker's `engine.environment()`.
@@ -631,13 +649,14 @@ class Store(_Queries):
 
 
 _PLAN_SQL = ("INSERT INTO points (point_id, seq, circuit, family, n_qubits, depth, backend, "
-             "noise_level, shots, labels, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+             "noise_level, shots, labels, config, device, noise_scale) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
              "ON CONFLICT (point_id) DO UPDATE SET planned = 1, seq = excluded.seq")
 
 
 def _plan_row(p: Point) -> tuple[Any, ...]:
     return (p.point_id, p.seq, p.circuit, p.family, p.n_qubits, p.depth, p.backend,
-            p.noise_level, p.shots, json.dumps(p.labels), p.config)
+            p.noise_level, p.shots, json.dumps(p.labels), p.config, p.device, p.noise_scale)
 
 
 class Planner:
@@ -810,7 +829,8 @@ class Reader(_Queries):
 
     def failures(self, limit: int = 10) -> list[tuple[str, str, str]]:
         return [(r[0], r[1], r[2]) for r in self.conn.execute(
-            "SELECT point_id, circuit || ' ' || backend || ' noise=' || noise_level || "
+            "SELECT point_id, circuit || ' ' || backend || coalesce(' device=' || device || "
+            "' scale=' || noise_scale, ' noise=' || noise_level) || "
             "' shots=' || shots, error FROM points WHERE planned = 1 AND status = 'failed' "
             "ORDER BY seq LIMIT ?", (limit,))]
 
@@ -818,8 +838,9 @@ class Reader(_Queries):
         """Finished points in spec order, each with its per-strategy results (streamed)."""
         where = "status != 'pending'" + ("" if include_stale else " AND planned = 1")
         cur = self.conn.execute(
-            "SELECT point_id, circuit, family, n_qubits, depth, backend, noise_level, shots, "
-            f"labels, status, error, seconds, worker, run_id, record FROM points WHERE {where} "
+            "SELECT point_id, circuit, family, n_qubits, depth, backend, noise_level, device, "
+            "noise_scale, shots, labels, status, error, seconds, worker, run_id, record "
+            f"FROM points WHERE {where} "
             "ORDER BY planned DESC, seq, point_id")
         names = [d[0] for d in cur.description]
         res = self.conn.cursor()

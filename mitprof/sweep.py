@@ -53,6 +53,9 @@ def profile_kwargs(point: Point, parameters: Mapping[str, Any]) -> dict[str, Any
         del kwargs["noise"]
         kwargs.update({k: v for k, v in (("max_shots", point.max_shots),
                                          ("max_seconds", point.max_seconds)) if v is not None})
+    if point.device is not None:  # a device brings its own noise
+        del kwargs["noise"]
+        kwargs.update(device=point.device, noise_scale=point.noise_scale)
     optional = {"trials": point.trials, "hardware": point.hardware,
                 "target_error": point.target_error,
                 "budgets": list(point.budgets) if point.budgets else None}

@@ -105,21 +105,60 @@ def test_migration_path(tmp_path, monkeypatch):
     def add_note(conn):
         conn.execute("ALTER TABLE points ADD COLUMN note TEXT DEFAULT 'migrated'")
 
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(store_mod, "MIGRATIONS", {1: add_note})
+    v = store_mod.SCHEMA_VERSION
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", v + 1)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", {v: add_note})
     with Reader(tmp_path) as r:  # readers migrate a copy in memory
         assert r.conn.execute("SELECT note FROM points LIMIT 1").fetchone() == ("migrated",)
     raw = sqlite3.connect(tmp_path / "results.sqlite")
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1  # the file is untouched
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == v  # the file is untouched
     raw.close()
     Store.open_writer(tmp_path).close()  # a writer migrates the file, data kept
     raw = sqlite3.connect(tmp_path / "results.sqlite")
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == v + 1
     assert raw.execute("SELECT status, note FROM points WHERE point_id = ?",
                        (p.point_id,)).fetchone() == ("done", "migrated")
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", v + 2)
     with pytest.raises(MitprofError, match="cannot be migrated"):
         Reader(tmp_path)
+
+
+# The points table of schema version 1 (before device points), as stores of that version have it
+POINTS_V1 = """CREATE TABLE points (point_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+    planned INTEGER NOT NULL DEFAULT 1, circuit TEXT NOT NULL, family TEXT, n_qubits INTEGER,
+    depth INTEGER, backend TEXT NOT NULL, noise_level REAL NOT NULL, shots INTEGER NOT NULL,
+    labels TEXT NOT NULL, config TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending'
+    CHECK (status IN ('pending', 'done', 'failed')), error TEXT, traceback TEXT,
+    run_id INTEGER REFERENCES runs (run_id), worker TEXT, seconds REAL, finished_at TEXT,
+    record TEXT)"""
+
+
+def test_version_1_store_gains_device_columns(tmp_path):
+    """v1 -> v2 rebuilds `points` (noise_level becomes nullable, device and noise_scale
+    added): every row and every result is kept, and device points can then be stored."""
+    st, run_id, s = new_store(tmp_path)
+    pts = list(s.points())
+    st.record(pts[0].point_id, fake_record(pts[0]), run_id)
+    st.close()
+    raw = sqlite3.connect(tmp_path / "results.sqlite")
+    before = raw.execute("SELECT * FROM points ORDER BY point_id").fetchall()
+    n_results = raw.execute("SELECT count(*) FROM results").fetchone()[0]
+    assert n_results > 0
+    raw.execute("BEGIN")
+    raw.execute("DROP TABLE points")
+    raw.execute(POINTS_V1)
+    raw.execute("CREATE INDEX points_by_plan ON points (planned, status, seq)")
+    raw.executemany(f"INSERT INTO points VALUES ({', '.join('?' * 20)})",
+                    [row[:20] for row in before])
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute("COMMIT")
+    raw.close()
+    st = Store.open_writer(tmp_path)
+    assert st.conn.execute("SELECT * FROM points ORDER BY point_id").fetchall() == before
+    assert st.conn.execute("SELECT count(*) FROM results").fetchone()[0] == n_results
+    assert st.conn.execute("PRAGMA user_version").fetchone()[0] == store_mod.SCHEMA_VERSION
+    st.conn.execute("UPDATE points SET noise_level = NULL, device = 'x', noise_scale = 2")
+    st.close()
 
 
 def test_one_writer_at_a_time(tmp_path):

@@ -10,9 +10,11 @@ channel's average gate infidelity equals the calibrated error,
 exceeds the calibrated error). Canonical gates map to the device's physical pulses as
 Qiskit's level-0 translation to the device basis writes them: Z-type rotations are virtual
 (no error, no time), x and y one `x` pulse, h one `sx`, rx and ry two `sx` (rz sx rz sx rz),
-`id` one `id`; cx and cz are the device's native 2-qubit gate on that pair (ECR, CZ or CX).
-Modelling choice: the 1-qubit basis changes that turn a native ECR or CZ into a CX (or a
-CX into a CZ) are not charged (about two `sx` per 2-qubit gate: some 3-6% of its error).
+`id` one `id`. A cx or cz runs as Qiskit's level-0 translation writes it on that pair
+(`native_sequence`): the native gate (ECR, CZ or CX) in a direction the device has, with
+the sx/x pulses of the basis change around it, each pulse charged its own calibrated error
+(a CX against an ECR's direction is ECR plus four sx and an x). The whole is one 2-qubit
+channel after the canonical gate, exact for the executed sequence.
 
 Idle noise: the circuit *as executed* is the schedule. Each moment is a layer lasting as
 long as its slowest gate; a qubit not acted on in it (or acted on by a shorter gate) idles
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import cirq
@@ -47,6 +49,7 @@ _I2 = np.eye(2, dtype=complex)
 _PAULIS = [_I2, np.array([[0, 1], [1, 0]], complex), np.array([[0, -1j], [1j, 0]], complex),
            np.array([[1, 0], [0, -1]], complex)]
 VIRTUAL = frozenset({"rz", "z", "s", "sdg", "t", "tdg"})
+PULSES_1Q = ("sx", "x")  # the physical pulses a basis translation emits
 
 
 # ----------------------------------------------------------------- channel algebra
@@ -146,6 +149,62 @@ def pulses(name: str, angle: float | None = None) -> tuple[str, ...]:
     return ("sx", "sx")  # rx, ry: rz sx rz sx rz, as Qiskit's level-0 translation writes them
 
 
+_SWAP = np.eye(4, dtype=complex)[[0, 2, 1, 3]]
+
+
+def _lift(kraus: list[np.ndarray], k: int) -> list[np.ndarray]:
+    """A 1-qubit channel on qubit k (0: the most significant) of a pair."""
+    return tensor(kraus, [_I2]) if k == 0 else tensor([_I2], kraus)
+
+
+@lru_cache(maxsize=64)
+def native_sequence(gate: str, native: str, forward: bool, backward: bool
+                    ) -> tuple[tuple[str, tuple[int, ...], np.ndarray], ...]:
+    """How a canonical 2-qubit `gate` (cx, cz) on qubits (0, 1) runs on a device whose
+    native gate is `native` (ecr, cz, cx), available 0 -> 1 (`forward`) and/or 1 -> 0: the
+    steps of Qiskit's level-0 translation to the basis rz, sx, x, native (gate direction
+    fixed as the transpiler fixes it), each (pulse name, "virtual" or "native", its qubits,
+    its big-endian unitary on the pair). Their product is the gate up to a global phase."""
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.circuit import Parameter
+    from qiskit.circuit.library import CXGate as QCX
+    from qiskit.circuit.library import CZGate as QCZ
+    from qiskit.circuit.library import ECRGate, RZGate, SXGate, XGate
+    from qiskit.quantum_info import Operator
+    from qiskit.transpiler import InstructionProperties, Target
+
+    target = Target(num_qubits=2)
+    target.add_instruction(RZGate(Parameter("t")), {(q,): None for q in (0, 1)})
+    for g in (SXGate(), XGate()):
+        target.add_instruction(g, {(q,): InstructionProperties() for q in (0, 1)})
+    pairs = [p for p, ok in (((0, 1), forward), ((1, 0), backward)) if ok]
+    if not pairs:
+        raise SpecError(f"no native {native} between the two qubits")
+    target.add_instruction({"ecr": ECRGate(), "cz": QCZ(), "cx": QCX()}[native],
+                           {p: InstructionProperties() for p in pairs})
+    qc = QuantumCircuit(2)
+    getattr(qc, gate)(0, 1)
+    out = transpile(qc, target=target, optimization_level=0)
+    steps = []
+    total = np.eye(4, dtype=complex)
+    for inst in out.data:
+        qubits = tuple(out.find_bit(q).index for q in inst.qubits)
+        one = QuantumCircuit(2)
+        one.append(inst.operation, list(qubits))
+        unitary = Operator(one.reverse_bits()).data  # Qiskit is little-endian
+        name = inst.operation.name
+        kind = "native" if name == native and len(qubits) == 2 else (
+            "virtual" if name == "rz" else name)
+        if kind not in ("native", "virtual", *PULSES_1Q):
+            raise SpecError(f"translating {gate} to {native} gave {name}, not a device pulse")
+        steps.append((kind, qubits, unitary))
+        total = unitary @ total
+    ideal = cirq.unitary(cirq.CNOT if gate == "cx" else cirq.CZ)
+    overlap = np.trace(ideal.conj().T @ total) / 4
+    assert abs(abs(overlap) - 1) < 1e-9, f"{gate} -> {native}: not the same gate"
+    return tuple(steps)
+
+
 # ----------------------------------------------------------------- the model
 
 @dataclass(frozen=True, eq=False)
@@ -221,9 +280,9 @@ class DeviceNoise:
             self._cache[key] = (compose(*parts) if parts else None, t)
         return self._cache[key]  # type: ignore[no-any-return]
 
-    def two_qubit_channel(self, a: int, b: int) -> tuple[list[np.ndarray], float]:
-        """(Kraus ops on (a, b), big-endian, duration) of the 2-qubit gate on physical a, b:
-        residual ZZ, depolarizing remainder, then thermal relaxation of both qubits."""
+    def native_channel(self, a: int, b: int) -> tuple[list[np.ndarray], float]:
+        """(Kraus ops on (a, b), big-endian, duration) of the device's native 2-qubit gate on
+        physical a, b: residual ZZ, depolarizing remainder, then thermal relaxation of both."""
         key = ("2q", a, b)
         if key not in self._cache:
             e, t = self.calibration.two_qubit(a, b)
@@ -236,13 +295,52 @@ class DeviceNoise:
             self._cache[key] = (compose(*parts) if parts else [np.eye(4, dtype=complex)], t)
         return self._cache[key]  # type: ignore[no-any-return]
 
+    def two_qubit_channel(self, a: int, b: int, gate: str = "cx"
+                          ) -> tuple[list[np.ndarray], float]:
+        """(Kraus ops on (a, b) following the ideal canonical `gate` (cx, cz), duration): the
+        gate as the device runs it (`native_sequence`), every pulse with its own noise, the
+        native gate with `native_channel`, and (with idle noise) relaxation of a qubit while
+        the other one is still pulsing; then the ideal gate undone, so that the channel
+        follows the canonical gate."""
+        key = ("2q-canonical", gate, a, b)
+        if key not in self._cache:
+            phys = (a, b)
+            steps = native_sequence(gate, self.calibration.two_qubit_gate,
+                                    *self.calibration.native_ways(a, b))
+            clock = [0.0, 0.0]  # per qubit of the pair: time spent in its own pulses
+
+            def wait(k: int, until: float) -> list[np.ndarray] | None:
+                relax = self.relaxation(phys[k], until - clock[k]) if self.idle else None
+                clock[k] = until
+                return None if relax is None else _lift(relax, k)
+
+            chans: list[list[np.ndarray]] = []
+            for kind, qubits, unitary in steps:
+                chans.append([unitary])
+                if kind == "native":
+                    start = max(clock)
+                    chans += [w for w in (wait(0, start), wait(1, start)) if w is not None]
+                    kraus, t = self.native_channel(*(phys[k] for k in qubits))
+                    chans.append(kraus if qubits == (0, 1) else [_SWAP @ k @ _SWAP for k in kraus])
+                    clock = [start + t, start + t]
+                elif kind != "virtual":
+                    ch, t = self.pulse_channel(kind, phys[qubits[0]])
+                    if ch is not None:
+                        chans.append(_lift(ch, qubits[0]))
+                    clock[qubits[0]] += t
+            end = max(clock)
+            chans += [w for w in (wait(0, end), wait(1, end)) if w is not None]
+            ideal = cirq.unitary(cirq.CNOT if gate == "cx" else cirq.CZ).conj().T
+            self._cache[key] = ([k @ ideal for k in compose(*chans)], end)
+        return self._cache[key]  # type: ignore[no-any-return]
+
     def gate_channel(self, op: cirq.Operation) -> tuple[list[np.ndarray] | None, float]:
         """(Kraus ops following the canonical operation, its duration)."""
         from ..lowering import gate_name
 
         qs = [self.layout[q.x] for q in op.qubits]  # type: ignore[attr-defined]
         if len(qs) == 2:
-            return self.two_qubit_channel(qs[0], qs[1])
+            return self.two_qubit_channel(qs[0], qs[1], gate_name(op)[0])
         if len(qs) != 1:
             raise SpecError(f"operation {op} acts on {len(qs)} qubits; lower it first")
         name, angle = gate_name(op)
@@ -262,6 +360,18 @@ class DeviceNoise:
         if gkey not in self._cache:
             self._cache[gkey] = KrausNoise(kraus, label)
         return self._cache[gkey]  # type: ignore[no-any-return]
+
+    def circuit_seconds(self, circuit: cirq.Circuit) -> float:
+        """How long the circuit runs on the device, as `apply` schedules it: every moment as
+        long as its slowest gate (basis changes included), then the slowest readout of the
+        active qubits (hardware time projection, `mitprof.hardware`)."""
+        total = 0.0
+        for moment in circuit:
+            total += max((self.gate_channel(op)[1] for op in moment
+                          if not cirq.is_measurement(op) and NOISELESS not in op.tags),
+                         default=0.0)
+        meas = self.calibration.measure_seconds
+        return total + max((meas[q] for q in self.layout if q < len(meas)), default=0.0)
 
     # -- the NoiseModel protocol
 

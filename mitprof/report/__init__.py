@@ -31,7 +31,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
     (default: the sweep's name).
     """
     from .. import __version__
-    from . import figures, measured, tables
+    from . import devices, figures, measured, tables
 
     ds = load(source, name=title)
     name = title or ds.name
@@ -49,6 +49,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
         "figures": figs,
         "agreement": tables.agreement(ds),
         "measured_rows": measured.rows(ds),
+        "devices": devices.device_view(ds),
         "noise_rows": tables.noise_rows(ds),
         "hardware": tables.hardware_models(ds),
         "settings": tables.run_settings(ds),

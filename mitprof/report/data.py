@@ -35,6 +35,13 @@ class PointRecord:
     seconds: float | None = None
     doc: Mapping[str, Any] = field(default_factory=dict)  # the profile, without "results"
     results: tuple[Mapping[str, Any], ...] = ()
+    device: str | None = None  # device noise (then noise_scale) instead of noise_level
+    noise_scale: float | None = None
+
+    @property
+    def noise_key(self) -> tuple[Any, ...]:
+        """The point's noise setting: its level, or its device and scale."""
+        return (self.noise_level, self.device, self.noise_scale)
 
     @property
     def ok(self) -> bool:
@@ -178,7 +185,9 @@ def from_profiles(items: Iterable[Any], name: str | None = None) -> Dataset:
             n_qubits=_int(doc.get("n_qubits")),
             depth=_int((params or {}).get("depth")), backend=str(doc.get("backend") or "?"),
             noise_level=number(noise.get("p2") if isinstance(noise, Mapping) else None),
-            shots=_int(doc.get("shots")), status="done", doc=doc, results=results))
+            shots=_int(doc.get("shots")), status="done", doc=doc, results=results,
+            device=noise.get("device") if isinstance(noise, Mapping) else None,
+            noise_scale=number(noise.get("noise_scale")) if isinstance(noise, Mapping) else None))
     n = len(points)
     return Dataset(name=name or "profile results", points=tuple(points),
                    counts=Counts(n, 0, 0), state="profiles", source="profile results")
@@ -204,7 +213,8 @@ def _from_store_point(p: Mapping[str, Any]) -> PointRecord:
         backend=str(p.get("backend") or doc.get("backend") or "?"),
         noise_level=number(p.get("noise_level")), shots=_int(p.get("shots")), status=status,
         error=None if error is None else str(error), seconds=number(p.get("seconds")),
-        doc=doc, results=results)
+        doc=doc, results=results, device=p.get("device"),
+        noise_scale=number(p.get("noise_scale")))
 
 
 def _run(r: Mapping[str, Any]) -> dict[str, Any]:

@@ -751,7 +751,7 @@ def agreement(ds: Dataset) -> Figure:
                "equal-precision multiplier with 95% intervals; right: wall-clock time).")
     by_key: dict[tuple[Any, ...], dict[str, PointRecord]] = {}
     for p in ds.done:
-        by_key.setdefault((p.circuit, p.noise_level, p.shots), {})[p.backend] = p
+        by_key.setdefault((p.circuit, p.noise_key, p.shots), {})[p.backend] = p
     pairs = [(d["aer"], d["cirq"]) for d in by_key.values() if "aer" in d and "cirq" in d]
     if not pairs:
         return _empty(key, title, caption, "Only one simulator ran: nothing to compare.")

@@ -294,7 +294,7 @@ def agreement(ds: Dataset) -> dict[str, Any]:
     """Points that ran on both simulators, matched by circuit, noise level and shots."""
     by_key: dict[tuple[Any, ...], dict[str, PointRecord]] = {}
     for p in ds.done:
-        by_key.setdefault((p.circuit, p.noise_level, p.shots), {})[p.backend] = p
+        by_key.setdefault((p.circuit, p.noise_key, p.shots), {})[p.backend] = p
     pairs = [(d["aer"], d["cirq"]) for d in by_key.values() if "aer" in d and "cirq" in d]
     if not pairs:
         return {"pairs": 0, "rows": []}
