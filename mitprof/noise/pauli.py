@@ -77,14 +77,16 @@ def fidelities(probs: np.ndarray) -> np.ndarray:
     return np.asarray(signs(n) @ probs, dtype=float)
 
 
-def inverse_quasi_probabilities(probs: np.ndarray) -> np.ndarray:
-    """The exact inverse of a Pauli channel as a quasi-probability over Paulis (raises
-    ValueError where a fidelity is zero: the channel has no inverse)."""
+def inverse_quasi_probabilities(probs: np.ndarray, power: float = 1.0) -> np.ndarray:
+    """The exact inverse of a Pauli channel as a quasi-probability over Paulis; with
+    `power` g, the inverse of the channel with g times its Pauli-Lindblad rates
+    (eigenvalues f^-g: partial cancellation for g < 1). Raises ValueError where a fidelity
+    is not positive (no inverse, or no fractional power)."""
     f = fidelities(probs)
-    if np.any(np.abs(f) < 1e-12):
-        raise ValueError("the Pauli channel has a zero fidelity: not invertible")
-    return np.asarray(signs(int(round(math.log(len(probs), 4)))) @ (1.0 / f) / len(probs),
-                      dtype=float)
+    if np.any(f < 1e-12):
+        raise ValueError("the Pauli channel has a fidelity <= 0: not invertible")
+    n = int(round(math.log(len(probs), 4)))
+    return np.asarray(signs(n) @ f ** (-power) / len(probs), dtype=float)
 
 
 def lindblad_rates(probs: np.ndarray) -> np.ndarray | None:
