@@ -101,3 +101,19 @@ def test_max_overhead_cancels_part_of_the_noise_and_reports_the_bias_it_leaves()
 def test_bad_pec_options_are_refused(bad):
     with pytest.raises(SpecError):
         StrategySpec.parse(bad)
+
+
+def test_learned_pec_counts_its_learning_as_calibration_apart_and_in_the_total():
+    from mitprof.techniques.pec_learning import LEARNING_SHOTS
+
+    r = mitprof.profile("ghz:n=2", device="generic:n=2", strategies=["pec:model=learned,samples=5"],
+                        shots=100, trials=0, repeats=1)
+    res = r["pec[learned,5]"]
+    learning = res.details["learning"]
+    assert learning["circuits"] > 0 and learning["shots"] == learning["circuits"] * LEARNING_SHOTS
+    assert 0 < learning["simulator_seconds"] < learning["seconds"]
+    assert learning["classical_seconds"] == pytest.approx(
+        learning["seconds"] - learning["simulator_seconds"])
+    assert 0 < learning["epsilon"] < 0.5
+    assert res.details["total_shots_with_learning"] == res.total_shots + learning["shots"]
+    assert res.details["total_circuits_with_learning"] == res.n_circuits + learning["circuits"]

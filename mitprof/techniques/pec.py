@@ -66,7 +66,8 @@ class PEC(CircuitTechnique):
     options = {
         "model": "global|local|depolarizing (= global; Mitiq's depolarizing representation "
                  "at each gate's error rate)|device (the noise model's Pauli-twirled channel "
-                 "per gate, inverted exactly)",
+                 "per gate, inverted exactly)|learned (Mitiq's learned local depolarizing "
+                 "rate of the 2-qubit gates; learning counted as calibration)",
         "noise_scale": "represent noise F times the simulated rate (F=1: the exact inverse)",
         "samples": f"sampled circuits per estimate (default {DEFAULT_SAMPLES})",
         "precision": "Mitiq's rule instead: (gamma / F)^2 samples",
@@ -82,7 +83,7 @@ class PEC(CircuitTechnique):
     def from_options(cls, opts: Mapping[str, str]) -> PEC:
         samples, precision = opts.get("samples"), opts.get("precision")
         model = choice(opts.get("model"), "PEC model", "global",
-                       ("global", "local", "depolarizing", "device"))
+                       ("global", "local", "depolarizing", "device", "learned"))
         overhead = opts.get("max_overhead")
         return cls(
             model="global" if model == "depolarizing" else model,
@@ -123,9 +124,10 @@ class PEC(CircuitTechnique):
         return max(1, int((gamma / (self.precision or 0.03)) ** 2))  # Mitiq's own rule
 
     def represent(self, op: cirq.Operation, noise: NoiseModel, scale: float,
-                  cache: dict[Any, Any] | None = None) -> Any:
+                  cache: dict[Any, Any] | None = None, learned: float | None = None) -> Any:
         """The representation of `op` at `scale` times its noise (None: no noise to
-        cancel); raises ValueError where Mitiq (or the inverse) cannot represent it."""
+        cancel); raises ValueError where Mitiq (or the inverse) cannot represent it.
+        model=learned: the `learned` rate on 2-qubit gates, nothing on the others."""
         kraus, p = None, 0.0
         if self.model == "device":
             kraus = gate_kraus(op, noise)
@@ -135,7 +137,10 @@ class PEC(CircuitTechnique):
 
             key: tuple[Any, ...] = (op, "device", scale, KrausNoise(kraus).key)
         else:
-            p = noise.gate_depolarizing(op) * scale
+            if self.model == "learned":
+                p = (learned or 0.0) * scale if len(op.qubits) == 2 else 0.0
+            else:
+                p = noise.gate_depolarizing(op) * scale
             if p == 0:
                 return None
             key = (op, p, self.model)
@@ -193,10 +198,16 @@ class PEC(CircuitTechnique):
         """One representation per distinct operation (in circuit order), at that
         operation's own noise rate; and the count of operations it cannot represent."""
         reps, unrepresented = [], 0
+        rate = None
+        if self.model == "learned":
+            from .pec_learning import learned
+
+            model = learned(circuit, noise)
+            rate = model.epsilon if model is not None else None
         for op in dict.fromkeys(op.untagged for op in circuit.all_operations()):
             try:
                 rep = self.represent(op, noise, self.noise_scale if scale is None else scale,
-                                     cache)
+                                     cache, rate)
             except ValueError:
                 unrepresented += 1
                 continue
@@ -431,6 +442,15 @@ class PECRun(CircuitRun):
                           "gamma_squared_full_cancellation": full["gamma_squared_circuit"]})
             if noise.idle_noise:
                 d["idle_noise_represented"] = False
+            if self.pec.model == "learned":
+                from .pec_learning import learned
+
+                model = learned(circuit, noise)
+                if model is not None:
+                    samples = sum(self.pec.n_samples(g) for g in self.gammas)
+                    d["learning"] = model.to_dict()
+                    d["total_shots_with_learning"] = samples * shots + model.shots
+                    d["total_circuits_with_learning"] = samples + model.circuits
         return d
 
 
