@@ -67,8 +67,12 @@ def strategy_help() -> dict[str, str]:
             opts = ", ".join(f"{k}: {v}" for k, v in cls.options.items())
             out[name] = cls.help + (f" ({opts})" if opts else "")
         else:
-            out[name] = ("readout, transforms, circuit technique composed: " + "; ".join(
-                f"{p.name} ({p.kind})" for p in parts) + " (options of each)")
+            kinds = {p.kind: p.name for p in parts}
+            text = f"{kinds['circuit']} circuits" if "circuit" in kinds else "the circuit"
+            text += "".join(f", each as {p.name} variants" for p in parts
+                            if p.kind == "transform")
+            text += f", measured with {kinds['readout']}" if "readout" in kinds else ""
+            out[name] = text + " (options of each)"
     return out
 
 
