@@ -105,8 +105,12 @@ class StackedRun(CircuitRun):
                   noise: NoiseModel) -> list[list[cirq.Circuit]]:
         out = []
         for circuits in self.inner.construct(logicals, rng, noise):
+            n = len(circuits)
             for t in reversed(self.stack.transforms):
                 circuits = [v for c in circuits for v in t.apply(c, rng, noise)]
+            if len(circuits) != n * self.k:  # averaging needs k variants of each circuit
+                raise RuntimeError(f"{self.stack.label}: {len(circuits)} variants of {n} "
+                                   f"circuits, expected {self.k} each")
             out.append(circuits)
         return out
 
