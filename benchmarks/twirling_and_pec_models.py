@@ -49,6 +49,19 @@ def main() -> None:
         print(f"{x.strategy:42} {x.shot_multiplier:6.3g} {mci:>24} {th:>8} {bci:>28} "
               f"{(x.rmse or float('nan')):7.4f} {(x.projected_qpu_seconds or float('nan')):7.3g} "
               f"{'' if g2 is None else f'{g2:.3g}':>8}")
+    for x in r.results:
+        d = x.details
+        if "learning" in d:
+            print(f"{x.strategy}: learning {d['learning']}; with learning "
+                  f"{d['total_circuits_with_learning']} circuits, "
+                  f"{d['total_shots_with_learning']} shots per estimate")
+        if "cancelled_fraction" in d:
+            print(f"{x.strategy}: cancelled fraction {d['cancelled_fraction']:.4g}, gamma^2 "
+                  f"{d['gamma_squared_circuit']:.4g} (full cancellation "
+                  f"{d['gamma_squared_full_cancellation']:.4g})")
+        if d.get("gamma_squared_lindblad") is not None:
+            print(f"{x.strategy}: gamma^2 {d['gamma_squared_circuit']:.4g}, Pauli-Lindblad "
+                  f"product form {d['gamma_squared_lindblad']:.4g}")
 
 
 if __name__ == "__main__":
