@@ -313,34 +313,44 @@ class PEC(CircuitTechnique):
         return pools, gammas, fraction
 
     def predict(self, est: Estimate, ctx: PredictionContext) -> Prediction:
-        """E_q averages estimated over every sampled circuit of every trial (exact E_j, v_j)."""
+        """E_q averages estimated over every sampled circuit of every trial (exact E_j, v_j).
+        Behind a transform (pt+pec) each sample runs as k variants of s shots averaged:
+        then e_j is the variants' mean exact value and v_j their mean variance over k (the
+        same formula, with k s shots per sample)."""
+        from .stack import unwrap
+
         if not est.strategy.readout.identity:
             raise NotDerived("readout correction inside PEC: its calibration noise couples "
                              "every sampled circuit; not derived")
-        run = est.circuit
+        run, k = unwrap(est.circuit)
         assert isinstance(run, PECRun)
-        pool = [t for t in ctx.trials if isinstance(t.circuit, PECRun)] or [est]
+        pool = [t for t in ctx.trials if isinstance(unwrap(t.circuit)[0], PECRun)] or [est]
         var_total, shots_total, gammas, parts = 0.0, 0, [], []
         for gi in range(len(est.shape)):
             e_vals, v_vals, x_vals = [], [], []
             for t in pool:
-                tr = t.circuit
+                tr = unwrap(t.circuit)[0]
                 assert isinstance(tr, PECRun)
-                for (c, g, _), sign in zip(t.by_group(t.execs)[gi], tr.signs[gi], strict=True):
-                    p = ctx.probs(g.measure_in(c))
-                    ej = g.expectation_from_probabilities(p)
+                execs = t.by_group(t.execs)[gi]
+                for j, sign in enumerate(tr.signs[gi]):
+                    es, vs = [], []
+                    for c, g, _ in execs[j * k: (j + 1) * k]:
+                        p = ctx.probs(g.measure_in(c))
+                        es.append(g.expectation_from_probabilities(p))
+                        vs.append(g.variance_from_probabilities(p))
+                    ej = float(np.mean(es))
                     e_vals.append(ej)
-                    v_vals.append(g.variance_from_probabilities(p))
+                    v_vals.append(float(np.mean(vs)) / k)
                     x_vals.append(tr.gammas[gi] * sign * ej)
             gamma = run.gammas[gi]
             gammas.append(gamma)
             s = est.execs[0][2]
-            m = est.shape[gi]
+            m = est.shape[gi] // k
             mu = float(np.mean(x_vals))
             sigma2 = gamma**2 * float(np.mean(v_vals)) + s * (gamma**2 * float(np.mean(
                 np.square(e_vals))) - mu**2)
             var_total += sigma2 / (m * s)
-            shots_total += m * s
+            shots_total += m * k * s
             parts.append({"gamma": gamma, "mean_v": float(np.mean(v_vals)),
                           "mean_e2": float(np.mean(np.square(e_vals))), "mu": mu})
         mult = shots_total * var_total / ctx.sigma0_2

@@ -22,7 +22,6 @@ from .base import (
     CircuitRun,
     CircuitTechnique,
     CircuitTransform,
-    NotDerived,
     Prediction,
     PredictionContext,
 )
@@ -67,10 +66,12 @@ class Stacked(CircuitTechnique):
         return self.inner.trial_pool(logicals, noise, trials, seed, vectorised)
 
     def predict(self, est: Estimate, ctx: PredictionContext) -> Prediction:
+        """The linear theory with the stacked run's coefficients, or the inner technique's
+        own theory where it has one (it reads the stacked run through `unwrap`)."""
         if type(self.inner).predict is not CircuitTechnique.predict:
-            raise NotDerived(f"{self.inner.label} has a theory of its own that does not "
-                             "cover variant-averaged values: not derived behind a transform")
-        pred = super().predict(est, ctx)
+            pred = self.inner.predict(est, ctx)
+        else:
+            pred = super().predict(est, ctx)
         if pred.multiplier is None:
             return pred
         extra = dict(pred.extra)
@@ -88,6 +89,14 @@ class Stacked(CircuitTechnique):
     def hardware_extras(self, est: Estimate, row: Mapping[str, Any], base: Mapping[str, Any],
                         hw: Any, target_error: float | None) -> dict[str, Any]:
         return {}
+
+
+def unwrap(run: CircuitRun) -> tuple[CircuitRun, int]:
+    """The inner technique's run of a stacked run and its variants per circuit ((run, 1)
+    for a run that is not stacked)."""
+    if isinstance(run, StackedRun):
+        return run.inner, run.k
+    return run, 1
 
 
 class StackedRun(CircuitRun):
