@@ -355,7 +355,8 @@ class PEC(CircuitTechnique):
                           "mean_e2": float(np.mean(np.square(e_vals))), "mu": mu})
         mult = shots_total * var_total / ctx.sigma0_2
         floor = None
-        exact_model = self.model == "global" and self.noise_scale == 1.0
+        # the floor bounds unbiased estimators only: not a partial cancellation
+        exact_model = self.model == "global" and self.noise_scale == 1.0 and run.fraction == 1.0
         noise = ctx.noise
         # the floor is THEORY's for gate-only depolarizing noise (not a device's relaxation)
         from ..noise import Noise
