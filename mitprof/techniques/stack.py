@@ -12,7 +12,7 @@ are drawn at random the variance over draws is added (`with_draw_variance`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -74,10 +74,7 @@ class Stacked(CircuitTechnique):
             pred = super().predict(est, ctx)
         if pred.multiplier is None:
             return pred
-        extra = dict(pred.extra)
-        extra["variants_per_circuit"] = self.variants
-        return Prediction(pred.multiplier, pred.reason, pred.optimal_split, pred.floor,
-                          pred.bound, extra)
+        return replace(pred, extra={**pred.extra, "variants_per_circuit": self.variants})
 
     def warnings(self, noise: NoiseModel) -> list[str]:
         return self.inner.warnings(noise)
