@@ -102,19 +102,24 @@ def test_max_overhead_cancels_part_of_the_noise_and_reports_the_bias_it_leaves()
 
 
 @pytest.mark.parametrize("bad", ["pec:model=learnt", "pec:max_overhead=1",
-                                 "pec:max_overhead=x", "pec:model=device,noise_scale=-1"])
+                                 "pec:max_overhead=x", "pec:model=device,noise_scale=-1",
+                                 "pec:learn=biased", "pec:model=learned,learn=pauli"])
 def test_bad_pec_options_are_refused(bad):
     with pytest.raises(SpecError):
         StrategySpec.parse(bad)
 
 
-def test_learned_pec_counts_its_learning_as_calibration_apart_and_in_the_total():
+@pytest.mark.parametrize("learn, label", [("depolarizing", "learned"),
+                                          ("biased", "learned-biased")])
+def test_learned_pec_counts_its_learning_as_calibration_apart_and_in_the_total(learn, label):
     from mitprof.techniques.pec_learning import LEARNING_SHOTS
 
-    r = mitprof.profile("ghz:n=2", device="generic:n=2", strategies=["pec:model=learned,samples=5"],
+    r = mitprof.profile("ghz:n=2", device="generic:n=2",
+                        strategies=[f"pec:model=learned,learn={learn},samples=5"],
                         shots=100, trials=0, repeats=1)
-    res = r["pec[learned,5]"]
+    res = r[f"pec[{label},5]"]
     learning = res.details["learning"]
+    assert (learning["eta"] is None) == (learn == "depolarizing")
     assert learning["circuits"] > 0 and learning["shots"] == learning["circuits"] * LEARNING_SHOTS
     assert 0 < learning["simulator_seconds"] < learning["seconds"]
     assert learning["classical_seconds"] == pytest.approx(

@@ -30,6 +30,7 @@ import cirq
 import numpy as np
 
 from .. import theory
+from ..errors import SpecError
 from ..noise import NOISELESS
 from .base import (
     CircuitRun,
@@ -60,6 +61,7 @@ class PEC(CircuitTechnique):
     samples: int | None = DEFAULT_SAMPLES
     precision: float | None = None
     max_overhead: float | None = None
+    learn: str = "depolarizing"  # model=learned: Mitiq's depolarizing or biased learning
 
     name = "pec"
     help = "probabilistic error cancellation"
@@ -73,6 +75,7 @@ class PEC(CircuitTechnique):
         "precision": "Mitiq's rule instead: (gamma / F)^2 samples",
         "max_overhead": "largest gamma^2 per circuit: beyond it only part of the noise is "
                         "cancelled (noise_scale lowered; biased)",
+        "learn": "depolarizing|biased: Mitiq's learning function for model=learned",
     }
     corrects = frozenset({"gate"})  # unbiased when the representation inverts the noise
 
@@ -93,14 +96,21 @@ class PEC(CircuitTechnique):
             precision=number(precision, "precision", 0.03, 0.0, 1.0) if precision else None,
             max_overhead=(number(overhead, "max_overhead", 2.0, 1.0, 1e300) if overhead
                           else None),
+            learn=choice(opts.get("learn"), "PEC learning", "depolarizing",
+                         ("depolarizing", "biased")),
         )
+
+    def __post_init__(self) -> None:
+        if self.learn != "depolarizing" and self.model != "learned":
+            raise SpecError("pec option learn applies to model=learned only")
 
     @property
     def label(self) -> str:
         n = f"{self.samples}" if self.samples else f"p{self.precision:g}"
         scale = "" if self.noise_scale == 1.0 else f",x{self.noise_scale:g}"
         cap = "" if self.max_overhead is None else f",max{self.max_overhead:g}"
-        return f"pec[{self.model},{n}{scale}{cap}]"
+        model = "learned-biased" if self.learn == "biased" else self.model
+        return f"pec[{model},{n}{scale}{cap}]"
 
     def start(self) -> PECRun:
         return PECRun(self)
@@ -124,10 +134,10 @@ class PEC(CircuitTechnique):
         return max(1, int((gamma / (self.precision or 0.03)) ** 2))  # Mitiq's own rule
 
     def represent(self, op: cirq.Operation, noise: NoiseModel, scale: float,
-                  cache: dict[Any, Any] | None = None, learned: float | None = None) -> Any:
+                  cache: dict[Any, Any] | None = None, learned: Any = None) -> Any:
         """The representation of `op` at `scale` times its noise (None: no noise to
         cancel); raises ValueError where Mitiq (or the inverse) cannot represent it.
-        model=learned: the `learned` rate on 2-qubit gates, nothing on the others."""
+        model=learned: the `learned` model's rate on 2-qubit gates, nothing on others."""
         kraus, p = None, 0.0
         if self.model == "device":
             kraus = gate_kraus(op, noise)
@@ -138,16 +148,17 @@ class PEC(CircuitTechnique):
             key: tuple[Any, ...] = (op, "device", scale, KrausNoise(kraus).key)
         else:
             if self.model == "learned":
-                p = (learned or 0.0) * scale if len(op.qubits) == 2 else 0.0
+                p = learned.epsilon * scale if learned and len(op.qubits) == 2 else 0.0
             else:
                 p = noise.gate_depolarizing(op) * scale
             if p == 0:
                 return None
-            key = (op, p, self.model)
+            key = (op, p, self.model, learned and learned.eta)
         if cache is not None and key in cache:
             return cache[key]
         rep = (self._pauli_inverse(op, kraus, scale) if kraus is not None
-               else self._depolarizing(cirq.Circuit(op), p, len(op.qubits)))
+               else self._depolarizing(cirq.Circuit(op), p, len(op.qubits),
+                                       learned.eta if learned else None))
         if cache is not None:
             cache[key] = rep
         return rep
@@ -170,16 +181,23 @@ class PEC(CircuitTechnique):
                 if g is not None])))
         return OperationRepresentation(cirq.Circuit(op), basis, [float(coeffs[i]) for i in keep])
 
-    def _depolarizing(self, ideal: cirq.Circuit, p: float, k: int) -> Any:
+    def _depolarizing(self, ideal: cirq.Circuit, p: float, k: int, eta: float | None) -> Any:
+        """Mitiq's depolarizing representation (local biased-noise one where a learned
+        bias `eta` is given), its inserted Paulis tagged noiseless."""
         from mitiq.pec import (
             NoisyOperation,
             OperationRepresentation,
             represent_operation_with_global_depolarizing_noise,
             represent_operation_with_local_depolarizing_noise,
         )
+        from mitiq.pec.representations.biased_noise import (
+            represent_operation_with_local_biased_noise,
+        )
 
         try:
-            if self.model == "global" or k == 1:
+            if eta is not None:
+                rep = represent_operation_with_local_biased_noise(ideal, p, eta)
+            elif self.model == "global" or k == 1:
                 rep = represent_operation_with_global_depolarizing_noise(ideal, p)
             else:
                 rep = represent_operation_with_local_depolarizing_noise(ideal, p)
@@ -202,8 +220,7 @@ class PEC(CircuitTechnique):
         if self.model == "learned":
             from .pec_learning import learned
 
-            model = learned(circuit, noise)
-            rate = model.epsilon if model is not None else None
+            rate = learned(circuit, noise, self.learn)
         for op in dict.fromkeys(op.untagged for op in circuit.all_operations()):
             try:
                 rep = self.represent(op, noise, self.noise_scale if scale is None else scale,
@@ -456,7 +473,7 @@ class PECRun(CircuitRun):
             if self.pec.model == "learned":
                 from .pec_learning import learned
 
-                model = learned(circuit, noise)
+                model = learned(circuit, noise, self.pec.learn)
                 if model is not None:
                     samples = sum(self.pec.n_samples(g) for g in self.gammas)
                     d["learning"] = model.to_dict()

@@ -1,9 +1,11 @@
 """PEC's noise model learned as on hardware: Mitiq's `learn_depolarizing_noise_parameter`
-run against the same simulated device, its cost counted as calibration.
+(or `learn_biased_noise_parameters`) run against the same simulated device, its cost
+counted as calibration.
 
 Mitiq draws near-Clifford training circuits from the circuit (CDR's generator), computes
 their ideal values classically, and minimises (Nelder-Mead) the squared error of PEC on
-them with local depolarizing representations of the 2-qubit gates at rate epsilon. Every
+them with local depolarizing representations of the 2-qubit gates at rate epsilon (or
+local biased-noise ones with rate epsilon and bias eta). Every
 PEC evaluation executes circuits on the device: those circuits and their shots are the
 learning's quantum cost, the rest of its wall-clock (ideal simulation, the optimiser,
 Mitiq's sampling) its classical cost. Learning runs once per process for a noise model
@@ -33,12 +35,14 @@ TRAINING_CIRCUITS = 3
 PEC_SAMPLES = 20  # Mitiq's num_samples per training circuit inside the loss
 MAX_ITERATIONS = 20  # Nelder-Mead iterations
 EPSILON0 = 0.01
+ETA0 = 1.0  # Mitiq's default starting bias
 _LEARNED: dict[Any, Learned] = {}
 
 
 @dataclass(frozen=True)
 class Learned:
-    epsilon: float  # local depolarizing rate of every 2-qubit gate (Mitiq's convention)
+    epsilon: float  # local noise rate of every 2-qubit gate (Mitiq's convention)
+    eta: float | None  # the biased model's noise bias (None: depolarizing)
     success: bool  # the optimiser's own flag
     circuits: int  # learning circuits executed on the device
     shots: int
@@ -58,15 +62,16 @@ def _two_qubit_ops(circuit: cirq.Circuit) -> list[cirq.Operation]:
                               if len(op.qubits) == 2 and not cirq.is_measurement(op)))
 
 
-def learned(circuit: cirq.Circuit, noise: NoiseModel) -> Learned | None:
-    """The learned model for the 2-qubit gates of `circuit` under `noise` (None: no
-    2-qubit gates to learn), learned on first use."""
+def learned(circuit: cirq.Circuit, noise: NoiseModel, kind: str = "depolarizing"
+            ) -> Learned | None:
+    """The learned model (`kind`: depolarizing or biased) for the 2-qubit gates of
+    `circuit` under `noise` (None: no 2-qubit gates to learn), learned on first use."""
     ops = _two_qubit_ops(circuit)
     if not ops:
         return None
-    key = (json.dumps(noise.to_dict(), sort_keys=True, default=str), frozenset(ops))
+    key = (json.dumps(noise.to_dict(), sort_keys=True, default=str), frozenset(ops), kind)
     if key not in _LEARNED:
-        _LEARNED[key] = _learn(circuit, ops, noise)
+        _LEARNED[key] = _learn(circuit, ops, noise, kind)
     return _LEARNED[key]
 
 
@@ -77,9 +82,13 @@ def _z_mean(probs: np.ndarray) -> float:
     return float(np.mean(probs @ (1 - 2 * bits)))
 
 
-def _learn(circuit: cirq.Circuit, ops: list[cirq.Operation], noise: NoiseModel) -> Learned:
+def _learn(circuit: cirq.Circuit, ops: list[cirq.Operation], noise: NoiseModel,
+           kind: str) -> Learned:
     from mitiq import Executor
-    from mitiq.pec.representations.learning import learn_depolarizing_noise_parameter
+    from mitiq.pec.representations.learning import (
+        learn_biased_noise_parameters,
+        learn_depolarizing_noise_parameter,
+    )
 
     from ..backends import get_backend
     from ..noise import Noise
@@ -113,11 +122,17 @@ def _learn(circuit: cirq.Circuit, ops: list[cirq.Operation], noise: NoiseModel) 
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Mitiq warns per unrepresented 1-qubit gate
-        success, eps = learn_depolarizing_noise_parameter(
-            [cirq.Circuit(op) for op in ops], circuit, Executor(ideal), Executor(noisy),
+        args = ([cirq.Circuit(op) for op in ops], circuit, Executor(ideal), Executor(noisy))
+        kwargs: dict[str, Any] = dict(
             pec_kwargs={"num_samples": PEC_SAMPLES, "random_state": seed % 2**32},
             num_training_circuits=TRAINING_CIRCUITS,
             training_random_state=np.random.RandomState(seed % 2**32), epsilon0=EPSILON0,
             learning_kwargs={"method": "Nelder-Mead", "options": {"maxiter": MAX_ITERATIONS}})
-    return Learned(float(eps), bool(success), count["circuits"], count["shots"],
-                   time.perf_counter() - t0, sim_seconds[0])
+        eta = None
+        if kind == "biased":
+            success, eps, eta = learn_biased_noise_parameters(*args, eta0=ETA0, **kwargs)
+        else:
+            success, eps = learn_depolarizing_noise_parameter(*args, **kwargs)
+    return Learned(float(eps), None if eta is None else float(eta), bool(success),
+                   count["circuits"], count["shots"], time.perf_counter() - t0,
+                   sim_seconds[0])
