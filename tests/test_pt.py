@@ -122,3 +122,17 @@ def test_any_registered_transform_stacks_in_front_of_zne():
 def test_bad_stacks_are_refused(bad):
     with pytest.raises(SpecError):
         StrategySpec.parse(bad)
+
+
+@pytest.mark.parametrize("strategy", ["pt:twirls=0", "zne+pt", "pt:twirls=2+zne:nope=1",
+                                      "pec:model=learned,learn=pauli", "pec:max_overhead=0.5"])
+def test_bad_options_on_the_command_line_give_one_error_line_and_status_2(strategy):
+    from click.testing import CliRunner
+
+    from mitprof.cli import main
+
+    res = CliRunner().invoke(main, ["profile", "ghz:n=2", "-s", strategy, "--trials", "0",
+                                    "--repeats", "1"])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and res.stdout == ""
