@@ -112,6 +112,9 @@ def circuits_per_estimate(strategy: Any, n_qubits: int, n_groups: int, gates: tu
     """An upper estimate of the circuits one estimate of `strategy` executes (a typed
     `Strategy`: its circuit and readout techniques), calibration included."""
     circuit, readout = strategy.circuit, strategy.readout
+    variants = 1.0
+    if type(circuit).__name__ == "Stacked":  # transforms: variants of every inner circuit
+        variants, circuit = float(circuit.variants), circuit.inner
     kind = type(circuit).__name__
     main = 1.0
     if kind == "ZNE":
@@ -136,6 +139,7 @@ def circuits_per_estimate(strategy: Any, n_qubits: int, n_groups: int, gates: tu
         main = float(math.comb(chunks + degree, degree))
     elif kind == "CDR":  # the circuit and each training circuit at every scale factor
         main = float((1 + getattr(circuit, "train", 0)) * len(getattr(circuit, "scales", (1,))))
+    main *= variants
     rkind = type(readout).__name__
     per_group = main
     calibration = 0.0

@@ -1,14 +1,17 @@
 """The technique protocol: what every mitigation technique provides, in one place.
 
 A technique is a frozen, hashable options object (parsed once from text, TOML or
-JSON) with the behaviour of Mitiq's construct -> execute -> combine split. There
-are two kinds, and a strategy is one of each (compose.py):
+JSON) with the behaviour of Mitiq's construct -> execute -> combine split. A
+strategy is one circuit and one readout technique (compose.py), optionally with
+circuit transforms in front of the circuit technique (stack.py):
 
 - a *circuit* technique turns each logical circuit into the circuits to execute
   and combines their values into one (unmitigated, ZNE, PEC, ...);
 - a *readout* technique turns executable circuits into measured jobs (adding
   calibration jobs where it needs them) and bits into expectation values (raw
-  parities, REM, TREX, ...).
+  parities, REM, TREX, ...);
+- a *transform* rewrites each circuit the circuit technique constructs into
+  variants whose values are averaged (Pauli twirling, ...).
 
 `start()` returns the per-estimate state (a *run*); the technique itself never
 changes, so one is built per strategy per point and shared by every trial.
@@ -181,7 +184,7 @@ class Technique:
     """
 
     name: ClassVar[str]
-    kind: ClassVar[str]  # "circuit" or "readout"
+    kind: ClassVar[str]  # "circuit", "readout" or "transform"
     help: ClassVar[str]
     options: ClassVar[Mapping[str, str]] = {}
     corrects: ClassVar[frozenset[str]] = frozenset()
@@ -294,6 +297,29 @@ class CircuitTechnique(Technique):
                         base: Mapping[str, Any], hw: Any, target_error: float | None
                         ) -> dict[str, Any]:
         """Extra projected-hardware fields for the result (PEC's samples-vs-shots)."""
+        return {}
+
+
+class CircuitTransform(Technique):
+    """A technique that rewrites every circuit another circuit technique constructs into
+    `variants` circuits whose values are averaged (Pauli twirling, dynamical decoupling),
+    placed in front of that technique in a strategy (`pt+zne`). It sees each circuit as
+    executed (after folding or PEC sampling), as a device's compiler would."""
+
+    kind = "transform"
+    # each estimate draws its variants at random (the theory adds the variance over draws)
+    random: ClassVar[bool] = False
+
+    @property
+    def variants(self) -> int:
+        return 1
+
+    def apply(self, circuit: cirq.Circuit, rng: np.random.Generator, noise: NoiseModel
+              ) -> list[cirq.Circuit]:
+        """The `variants` circuits executed in place of `circuit`."""
+        raise NotImplementedError
+
+    def details(self) -> dict[str, Any]:
         return {}
 
 

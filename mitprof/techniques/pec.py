@@ -1,8 +1,18 @@
 """Probabilistic error cancellation through Mitiq, with the noise model's own inverse.
 
-Each operation gets Mitiq's depolarizing representation at the rate the noise
-model puts after it (`NoiseModel.gate_depolarizing`); the Paulis PEC inserts are
-tagged noiseless, so the simulated noise is exactly what is represented.
+Representations (`model`), built per distinct operation:
+- global / local (alias `depolarizing`): Mitiq's depolarizing representation at the
+  rate the noise model puts after the operation (`NoiseModel.gate_depolarizing`). On a
+  device that is the common mis-specification (a depolarizing model with the
+  calibrated error): its bias is a result.
+- device: the noise model's own channel after the operation (`gate_channel`, or the
+  depolarizing channel), Pauli-twirled and inverted exactly as a quasi-probability over
+  Paulis (`noise.pauli`). Exact where that channel is Pauli (or made so by `pt`);
+  residual bias where it is not, and idle windows are not represented.
+The Paulis PEC inserts are tagged noiseless, so the simulated noise is exactly what is
+represented. `noise_scale` F represents F times the noise (rates, or Pauli-Lindblad
+rates for `device`); `max_overhead` G2 lowers F until every circuit's gamma^2 <= G2
+(partial cancellation, in the manner of IBM's runtime PEC): cheaper, and biased.
 
 Theory (THEORY.md, generalised to non-+-1 observables): per total shot,
 sigma^2(s) = gamma^2 E_q[v_j] + s (gamma^2 E_q[E_j^2] - mu^2), with s shots per
@@ -19,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import theory
+from ..errors import SpecError
 from ..noise.base import NOISELESS
 from .base import (
     CircuitRun,
@@ -38,6 +49,7 @@ if TYPE_CHECKING:
     from .compose import Estimate
 
 DEFAULT_SAMPLES = 100
+_PAULI_GATES = (None, cirq.X, cirq.Y, cirq.Z)  # pauli.digits order: I, X, Y, Z
 # representations per (operation, rate, model), shared by statistics passes in a process
 # (the timed pass builds its own, as a user's run would)
 _SHARED_REPRESENTATIONS: dict[object, object] = {}
@@ -49,36 +61,58 @@ class PEC(CircuitTechnique):
     noise_scale: float = 1.0
     samples: int | None = DEFAULT_SAMPLES
     precision: float | None = None
+    max_overhead: float | None = None
+    learn: str = "depolarizing"  # model=learned: Mitiq's depolarizing or biased learning
 
     name = "pec"
     help = "probabilistic error cancellation"
     options = {
-        "model": "global|local (Mitiq's depolarizing representation of 2-qubit gates)",
+        "model": "global|local|depolarizing (= global; Mitiq's depolarizing representation "
+                 "at each gate's error rate)|device (the noise model's Pauli-twirled channel "
+                 "per gate, inverted exactly)|learned (Mitiq's learned local depolarizing "
+                 "rate of the 2-qubit gates; learning counted as calibration)",
         "noise_scale": "represent noise F times the simulated rate (F=1: the exact inverse)",
         "samples": f"sampled circuits per estimate (default {DEFAULT_SAMPLES})",
         "precision": "Mitiq's rule instead: (gamma / F)^2 samples",
+        "max_overhead": "largest gamma^2 per circuit: beyond it only part of the noise is "
+                        "cancelled (noise_scale lowered; biased)",
+        "learn": "depolarizing|biased: Mitiq's learning function for model=learned",
     }
     corrects = frozenset({"gate"})  # unbiased when the representation inverts the noise
     needs_noise_model = True
 
-    examples = ("model=local,samples=20", "precision=0.5")
+    examples = ("model=local,samples=20", "precision=0.5", "model=device,samples=20",
+                "max_overhead=1.2,samples=20")
 
     @classmethod
     def from_options(cls, opts: Mapping[str, str]) -> PEC:
         samples, precision = opts.get("samples"), opts.get("precision")
+        model = choice(opts.get("model"), "PEC model", "global",
+                       ("global", "local", "depolarizing", "device", "learned"))
+        overhead = opts.get("max_overhead")
         return cls(
-            model=choice(opts.get("model"), "PEC model", "global", ("global", "local")),
+            model="global" if model == "depolarizing" else model,
             noise_scale=number(opts.get("noise_scale"), "noise_scale", 1.0, 0.0, 100.0),
             samples=(integer(samples, "samples", DEFAULT_SAMPLES) if samples or not precision
                      else None),
             precision=number(precision, "precision", 0.03, 0.0, 1.0) if precision else None,
+            max_overhead=(number(overhead, "max_overhead", 2.0, 1.0, 1e300) if overhead
+                          else None),
+            learn=choice(opts.get("learn"), "PEC learning", "depolarizing",
+                         ("depolarizing", "biased")),
         )
+
+    def __post_init__(self) -> None:
+        if self.learn != "depolarizing" and self.model != "learned":
+            raise SpecError("pec option learn applies to model=learned only")
 
     @property
     def label(self) -> str:
         n = f"{self.samples}" if self.samples else f"p{self.precision:g}"
         scale = "" if self.noise_scale == 1.0 else f",x{self.noise_scale:g}"
-        return f"pec[{self.model},{n}{scale}]"
+        cap = "" if self.max_overhead is None else f",max{self.max_overhead:g}"
+        model = "learned-biased" if self.learn == "biased" else self.model
+        return f"pec[{model},{n}{scale}{cap}]"
 
     def start(self) -> PECRun:
         return PECRun(self)
@@ -88,8 +122,9 @@ class PEC(CircuitTechnique):
         (THEORY: (gamma^2 - mu^2) / (1 - <O>_noisy^2) at one shot per sample), from the
         representations' norms (one representation per distinct operation)."""
         total = 0.0
+        scale = self.noise_scale * self.cancelled_fraction(logicals, noise)
         for c in logicals:
-            reps, _ = self.representations(c, noise, _SHARED_REPRESENTATIONS)
+            reps, _ = self.representations(c, noise, _SHARED_REPRESENTATIONS, scale)
             norms = {next(iter(r.ideal.all_operations())): float(r.norm) for r in reps}
             log_g = sum(np.log(norms.get(op.untagged, 1.0)) for op in c.all_operations())
             total += float(np.exp(2 * log_g)) if 2 * log_g < 700 else float("inf")
@@ -100,52 +135,165 @@ class PEC(CircuitTechnique):
             return self.samples
         return max(1, int((gamma / (self.precision or 0.03)) ** 2))  # Mitiq's own rule
 
-    def representations(self, circuit: cirq.Circuit, noise: NoiseModel,
-                        cache: dict[Any, Any] | None = None) -> tuple[list[Any], int]:
-        """One representation per distinct operation (in circuit order), at that
-        operation's own noise rate; and the count of operations Mitiq cannot represent."""
-        import cirq
+    def represent(self, op: cirq.Operation, noise: NoiseModel, scale: float,
+                  cache: dict[Any, Any] | None = None, learned: Any = None) -> Any:
+        """The representation of `op` at `scale` times its noise (None: no noise to
+        cancel); raises ValueError where Mitiq (or the inverse) cannot represent it.
+        model=learned: the `learned` model's rate on 2-qubit gates, nothing on others."""
+        kraus, p = None, 0.0
+        if self.model == "device":
+            kraus = gate_kraus(op, noise)
+            if kraus is None:
+                return None
+            from ..noise.channels import KrausNoise
+
+            key: tuple[Any, ...] = (op, "device", scale, KrausNoise(kraus).key)
+        else:
+            if self.model == "learned":
+                p = learned.epsilon * scale if learned and len(op.qubits) == 2 else 0.0
+            else:
+                p = noise.gate_depolarizing(op) * scale
+            if p == 0:
+                return None
+            key = (op, p, self.model, learned and learned.eta)
+        if cache is not None and key in cache:
+            return cache[key]
+        rep = (self._pauli_inverse(op, kraus, scale) if kraus is not None
+               else self._depolarizing(cirq.Circuit(op), p, len(op.qubits),
+                                       learned.eta if learned else None))
+        if cache is not None:
+            cache[key] = rep
+        return rep
+
+    @staticmethod
+    def _pauli_inverse(op: cirq.Operation, kraus: list[np.ndarray], scale: float) -> Any:
+        """The exact inverse of the Pauli twirl of `kraus` (its rates times `scale`) as a
+        quasi-probability over `op` followed by a noiseless Pauli."""
+        from mitiq.pec import NoisyOperation, OperationRepresentation
+
+        from ..noise import pauli
+
+        coeffs = pauli.inverse_quasi_probabilities(pauli.twirl_probabilities(kraus), scale)
+        keep = [i for i, c in enumerate(coeffs) if abs(c) > 1e-15]
+        basis = []
+        for i in keep:
+            gates = [_PAULI_GATES[d] for d in pauli.digits(i, len(op.qubits))]
+            basis.append(NoisyOperation(cirq.Circuit([op] + [
+                g.on(q).with_tags(NOISELESS) for g, q in zip(gates, op.qubits, strict=True)
+                if g is not None])))
+        return OperationRepresentation(cirq.Circuit(op), basis, [float(coeffs[i]) for i in keep])
+
+    def _depolarizing(self, ideal: cirq.Circuit, p: float, k: int, eta: float | None) -> Any:
+        """Mitiq's depolarizing representation (local biased-noise one where a learned
+        bias `eta` is given), its inserted Paulis tagged noiseless."""
         from mitiq.pec import (
             NoisyOperation,
             OperationRepresentation,
             represent_operation_with_global_depolarizing_noise,
             represent_operation_with_local_depolarizing_noise,
         )
+        from mitiq.pec.representations.biased_noise import (
+            represent_operation_with_local_biased_noise,
+        )
 
+        try:
+            if eta is not None:
+                rep = represent_operation_with_local_biased_noise(ideal, p, eta)
+            elif self.model == "global" or k == 1:
+                rep = represent_operation_with_global_depolarizing_noise(ideal, p)
+            else:
+                rep = represent_operation_with_local_depolarizing_noise(ideal, p)
+        except Exception as exc:
+            raise ValueError(str(exc)) from None
+        tagged = []
+        for noisy in rep.noisy_operations:
+            ops = list(noisy.circuit.all_operations())
+            tagged.append(NoisyOperation(cirq.Circuit(
+                [ops[0]] + [o.with_tags(NOISELESS) for o in ops[1:]])))
+        return OperationRepresentation(ideal, tagged, rep.coeffs)
+
+    def representations(self, circuit: cirq.Circuit, noise: NoiseModel,
+                        cache: dict[Any, Any] | None = None, scale: float | None = None
+                        ) -> tuple[list[Any], int]:
+        """One representation per distinct operation (in circuit order), at that
+        operation's own noise rate; and the count of operations it cannot represent."""
         reps, unrepresented = [], 0
+        rate = None
+        if self.model == "learned":
+            from .pec_learning import learned
+
+            rate = learned(circuit, noise, self.learn)
         for op in dict.fromkeys(op.untagged for op in circuit.all_operations()):
-            k = len(op.qubits)
-            p = noise.gate_depolarizing(op) * self.noise_scale
-            if p == 0:
-                continue
-            key = (op, p, self.model)
-            if cache is not None and key in cache:
-                reps.append(cache[key])
-                continue
-            ideal = cirq.Circuit(op)
             try:
-                if self.model == "global" or k == 1:
-                    rep = represent_operation_with_global_depolarizing_noise(ideal, p)
-                else:
-                    rep = represent_operation_with_local_depolarizing_noise(ideal, p)
-            except Exception:
+                rep = self.represent(op, noise, self.noise_scale if scale is None else scale,
+                                     cache, rate)
+            except ValueError:
                 unrepresented += 1
                 continue
-            tagged = []
-            for noisy in rep.noisy_operations:
-                ops = list(noisy.circuit.all_operations())
-                tagged.append(NoisyOperation(cirq.Circuit(
-                    [ops[0]] + [o.with_tags(NOISELESS) for o in ops[1:]])))
-            reps.append(OperationRepresentation(ideal, tagged, rep.coeffs))
-            if cache is not None:
-                cache[key] = reps[-1]
+            if rep is not None:
+                reps.append(rep)
         return reps, unrepresented
 
+    def gamma_report(self, circuit: cirq.Circuit, noise: NoiseModel, scale: float
+                     ) -> dict[str, Any]:
+        """gamma per layer (moment) and per circuit of the first measured circuit, and for
+        model=device the sparse Pauli-Lindblad closed form gamma^2 = exp(4 sum lambda)."""
+        reps, _ = self.representations(circuit, noise, _SHARED_REPRESENTATIONS, scale)
+        norms = {next(iter(r.ideal.all_operations())): float(r.norm) for r in reps}
+        layers = [float(np.prod([norms.get(op.untagged, 1.0) for op in m])) for m in circuit]
+        gamma = float(np.prod(layers))
+        out: dict[str, Any] = {"gamma_per_layer": layers, "gamma_circuit": gamma,
+                               "gamma_squared_circuit": gamma**2}
+        if self.model != "device":
+            return out
+        from ..noise import pauli
+
+        total, reason = 0.0, None
+        for op in circuit.all_operations():
+            kraus = gate_kraus(op.untagged, noise)
+            if kraus is None:
+                continue
+            lam = pauli.lindblad_rates(pauli.twirl_probabilities(kraus))
+            if lam is None or lam.min() < -1e-12:
+                reason = f"{op.untagged}: its twirled channel is not Pauli-Lindblad (a rate < 0)"
+                break
+            total += scale * float(lam.sum())
+        out["gamma_squared_lindblad"] = None if reason else float(np.exp(4 * total))
+        out["gamma_squared_lindblad_reason"] = reason or (
+            "exp(4 sum lambda) over every represented gate: PEC in product form, an upper "
+            "bound on the exact inverse's gamma^2")
+        return out
+
+    def cancelled_fraction(self, logicals: list[cirq.Circuit], noise: NoiseModel) -> float:
+        """The largest fraction g <= 1 of noise_scale whose representations keep every
+        circuit's gamma^2 within max_overhead (1 without a cap): gamma grows with g."""
+        if self.max_overhead is None:
+            return 1.0
+
+        def log_gamma2(g: float) -> float:
+            worst = 0.0
+            for c in logicals:
+                reps, _ = self.representations(c, noise, None, self.noise_scale * g)
+                norms = {next(iter(r.ideal.all_operations())): float(r.norm) for r in reps}
+                worst = max(worst, 2 * sum(np.log(norms.get(op.untagged, 1.0))
+                                           for op in c.all_operations()))
+            return worst
+
+        target = float(np.log(self.max_overhead))
+        if log_gamma2(1.0) <= target:
+            return 1.0
+        low, high = 0.0, 1.0
+        for _ in range(30):  # bisection to ~1e-9
+            mid = (low + high) / 2
+            low, high = (mid, high) if log_gamma2(mid) <= target else (low, mid)
+        return low
+
     def draw(self, logicals: list[cirq.Circuit], rng: np.random.Generator, noise: NoiseModel,
-             estimates: int = 1, vectorised: bool = False, cache: dict[Any, Any] | None = None
-             ) -> tuple[list[list[tuple[Any, int]]], list[float], int]:
+             estimates: int = 1, vectorised: bool = False, cache: dict[Any, Any] | None = None,
+             scale: float | None = None) -> tuple[list[list[tuple[Any, int]]], list[float], int]:
         """Sampled (circuit, sign) pairs for `estimates` estimates per group, the gammas,
-        and the count of unrepresented operations.
+        and the count of unrepresented operations; representations at `scale` times the
+        noise (default noise_scale).
 
         By default through Mitiq's `sample_circuit` (what a user's run executes). The
         statistics pass sets `vectorised`: the same distribution, drawn with numpy from
@@ -156,7 +304,7 @@ class PEC(CircuitTechnique):
 
         pools, gammas, unrepresented = [], [], 0
         for c in logicals:
-            reps, unrepresented = self.representations(c, noise, cache)
+            reps, unrepresented = self.representations(c, noise, cache, scale)
             gamma = float(np.prod([r.norm for r in reps])) if reps else 1.0
             n = self.n_samples(gamma) * estimates
             seed = int(rng.integers(2**31))
@@ -177,45 +325,58 @@ class PEC(CircuitTechnique):
     def trial_pool(self, logicals: list[cirq.Circuit], noise: NoiseModel, trials: int,
                    seed: int, vectorised: bool) -> Any:
         """Every trial's samples in one draw per group (consumed trial by trial)."""
+        fraction = self.cancelled_fraction(logicals, noise)
         pools, gammas, _ = self.draw(logicals, np.random.default_rng(seed), noise, trials,
-                                     vectorised=vectorised, cache=_SHARED_REPRESENTATIONS)
-        return pools, gammas
+                                     vectorised=vectorised, cache=_SHARED_REPRESENTATIONS,
+                                     scale=self.noise_scale * fraction)
+        return pools, gammas, fraction
 
     def predict(self, est: Estimate, ctx: PredictionContext) -> Prediction:
-        """E_q averages estimated over every sampled circuit of every trial (exact E_j, v_j)."""
+        """E_q averages estimated over every sampled circuit of every trial (exact E_j, v_j).
+        Behind a transform (pt+pec) each sample runs as k variants of s shots averaged:
+        then e_j is the variants' mean exact value and v_j their mean variance over k (the
+        same formula, with k s shots per sample)."""
+        from .stack import unwrap
+
         if not est.strategy.readout.identity:
             raise NotDerived("readout correction inside PEC: its calibration noise couples "
                              "every sampled circuit; not derived")
-        run = est.circuit
+        run, k = unwrap(est.circuit)
         assert isinstance(run, PECRun)
-        pool = [t for t in ctx.trials if isinstance(t.circuit, PECRun)] or [est]
+        pool = [t for t in ctx.trials if isinstance(unwrap(t.circuit)[0], PECRun)] or [est]
         var_total, var_se2, shots_total, gammas, parts = 0.0, 0.0, 0, [], []
         for gi in range(len(est.shape)):
             e_vals, v_vals, x_vals = [], [], []
             for t in pool:
-                tr = t.circuit
+                tr = unwrap(t.circuit)[0]
                 assert isinstance(tr, PECRun)
-                for (c, g, _), sign in zip(t.by_group(t.execs)[gi], tr.signs[gi], strict=True):
-                    p = ctx.probs(g.measure_in(c))
-                    ej = g.expectation_from_probabilities(p)
+                execs = t.by_group(t.execs)[gi]
+                for j, sign in enumerate(tr.signs[gi]):
+                    es, vs = [], []
+                    for c, g, _ in execs[j * k: (j + 1) * k]:
+                        p = ctx.probs(g.measure_in(c))
+                        es.append(g.expectation_from_probabilities(p))
+                        vs.append(g.variance_from_probabilities(p))
+                    ej = float(np.mean(es))
                     e_vals.append(ej)
-                    v_vals.append(g.variance_from_probabilities(p))
+                    v_vals.append(float(np.mean(vs)) / k)
                     x_vals.append(tr.gammas[gi] * sign * ej)
             gamma = run.gammas[gi]
             gammas.append(gamma)
             s = est.execs[0][2]
-            m = est.shape[gi]
+            m = est.shape[gi] // k
             mu = float(np.mean(x_vals))
             sigma2 = gamma**2 * float(np.mean(v_vals)) + s * (gamma**2 * float(np.mean(
                 np.square(e_vals))) - mu**2)
             var_total += sigma2 / (m * s)
             var_se2 += _sigma2_variance(gamma, s, mu, v_vals, e_vals, x_vals) / (m * s) ** 2
-            shots_total += m * s
+            shots_total += m * k * s
             parts.append({"gamma": gamma, "mean_v": float(np.mean(v_vals)),
                           "mean_e2": float(np.mean(np.square(e_vals))), "mu": mu})
         mult = shots_total * var_total / ctx.sigma0_2
         floor = None
-        exact_model = self.model == "global" and self.noise_scale == 1.0
+        # the floor bounds unbiased estimators only: not a partial cancellation
+        exact_model = self.model == "global" and self.noise_scale == 1.0 and run.fraction == 1.0
         noise = ctx.noise
         # the floor is THEORY's for gate-only depolarizing noise (not a device's relaxation)
         from ..noise import Noise
@@ -260,17 +421,22 @@ class PECRun(CircuitRun):
         self.gammas: list[float] = []
         self.signs: list[list[int]] = []
         self.unrepresented = 0
-        self._pool: tuple[list[list[tuple[Any, int]]], list[float]] | None = None
+        self.fraction = 1.0  # of noise_scale represented (below 1: max_overhead's cap)
+        self._first: tuple[cirq.Circuit, NoiseModel] | None = None
+        self._pool: tuple[list[list[tuple[Any, int]]], list[float], float] | None = None
 
     def use_pool(self, pool: Any) -> None:
         self._pool = pool
 
     def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
                   noise: NoiseModel) -> list[list[cirq.Circuit]]:
+        self._first = (logicals[0], noise)
         if self._pool is None:
-            pools, gammas, self.unrepresented = self.pec.draw(logicals, rng, noise)
+            self.fraction = self.pec.cancelled_fraction(logicals, noise)
+            pools, gammas, self.unrepresented = self.pec.draw(
+                logicals, rng, noise, scale=self.pec.noise_scale * self.fraction)
         else:
-            pools, gammas = self._pool
+            pools, gammas, self.fraction = self._pool
         out: list[list[cirq.Circuit]] = []
         self.gammas, self.signs = [], []
         for gi, gamma in enumerate(gammas):
@@ -294,8 +460,43 @@ class PECRun(CircuitRun):
         return float(np.prod(self.gammas)) if self.gammas else 1.0
 
     def details(self, shots: int) -> dict[str, Any]:
-        return {"gamma": self.gamma, "samples": self.pec.n_samples(self.gamma),
-                "unrepresented_operations": self.unrepresented, "model": self.pec.model}
+        d: dict[str, Any] = {
+            "gamma": self.gamma, "samples": self.pec.n_samples(self.gamma),
+            "unrepresented_operations": self.unrepresented, "model": self.pec.model}
+        if self._first is not None:
+            circuit, noise = self._first
+            scale = self.pec.noise_scale * self.fraction
+            d.update(self.pec.gamma_report(circuit, noise, scale))
+            if self.pec.max_overhead is not None:
+                full = self.pec.gamma_report(circuit, noise, self.pec.noise_scale)
+                d.update({"max_overhead": self.pec.max_overhead,
+                          "cancelled_fraction": self.fraction,
+                          "represented_noise_scale": scale,
+                          "gamma_squared_full_cancellation": full["gamma_squared_circuit"]})
+            if noise.idle_noise:
+                d["idle_noise_represented"] = False
+            if self.pec.model == "learned":
+                from .pec_learning import learned
+
+                model = learned(circuit, noise, self.pec.learn)
+                if model is not None:
+                    samples = sum(self.pec.n_samples(g) for g in self.gammas)
+                    d["learning"] = model.to_dict()
+                    d["total_shots_with_learning"] = samples * shots + model.shots
+                    d["total_circuits_with_learning"] = samples + model.circuits
+        return d
+
+
+def gate_kraus(op: cirq.Operation, noise: NoiseModel) -> list[np.ndarray] | None:
+    """The channel a noise model puts after `op` (None: none): its own (`gate_channel`,
+    a device) or the depolarizing channel of its `gate_depolarizing` rate."""
+    if NOISELESS in op.tags or cirq.is_measurement(op):
+        return None
+    channel = getattr(noise, "gate_channel", None)
+    if channel is not None:
+        return channel(op)[0]  # type: ignore[no-any-return]
+    p = noise.gate_depolarizing(op)
+    return [np.asarray(k) for k in cirq.kraus(cirq.depolarize(p, len(op.qubits)))] if p else None
 
 
 def pec_sigma2(parts: Sequence[Mapping[str, float]], s: int) -> float:
