@@ -131,6 +131,7 @@ class CDRRun(CircuitRun):
 
     def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
                   noise: NoiseModel) -> list[list[cirq.Circuit]]:
+
         from mitiq.cdr import generate_training_circuits
         from mitiq.zne.scaling import fold_gates_at_random
 

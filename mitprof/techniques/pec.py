@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from .compose import Estimate
 
 DEFAULT_SAMPLES = 100
-_PAULI_GATES = (None, cirq.X, cirq.Y, cirq.Z)  # pauli.digits order: I, X, Y, Z
 # representations per (operation, rate, model), shared by statistics passes in a process
 # (the timed pass builds its own, as a user's run would)
 _SHARED_REPRESENTATIONS: dict[object, object] = {}
@@ -140,6 +139,8 @@ class PEC(CircuitTechnique):
         """The representation of `op` at `scale` times its noise (None: no noise to
         cancel); raises ValueError where Mitiq (or the inverse) cannot represent it.
         model=learned: the `learned` model's rate on 2-qubit gates, nothing on others."""
+        import cirq
+
         kraus, p = None, 0.0
         if self.model == "device":
             kraus = gate_kraus(op, noise)
@@ -169,6 +170,7 @@ class PEC(CircuitTechnique):
     def _pauli_inverse(op: cirq.Operation, kraus: list[np.ndarray], scale: float) -> Any:
         """The exact inverse of the Pauli twirl of `kraus` (its rates times `scale`) as a
         quasi-probability over `op` followed by a noiseless Pauli."""
+        import cirq
         from mitiq.pec import NoisyOperation, OperationRepresentation
 
         from ..noise import pauli
@@ -177,7 +179,8 @@ class PEC(CircuitTechnique):
         keep = [i for i, c in enumerate(coeffs) if abs(c) > 1e-15]
         basis = []
         for i in keep:
-            gates = [_PAULI_GATES[d] for d in pauli.digits(i, len(op.qubits))]
+            # pauli.digits order: I, X, Y, Z
+            gates = [(None, cirq.X, cirq.Y, cirq.Z)[d] for d in pauli.digits(i, len(op.qubits))]
             basis.append(NoisyOperation(cirq.Circuit([op] + [
                 g.on(q).with_tags(NOISELESS) for g, q in zip(gates, op.qubits, strict=True)
                 if g is not None])))
@@ -186,6 +189,7 @@ class PEC(CircuitTechnique):
     def _depolarizing(self, ideal: cirq.Circuit, p: float, k: int, eta: float | None) -> Any:
         """Mitiq's depolarizing representation (local biased-noise one where a learned
         bias `eta` is given), its inserted Paulis tagged noiseless."""
+        import cirq
         from mitiq.pec import (
             NoisyOperation,
             OperationRepresentation,
@@ -417,6 +421,7 @@ class PEC(CircuitTechnique):
 
 class PECRun(CircuitRun):
     def __init__(self, pec: PEC) -> None:
+
         self.pec = pec
         self.gammas: list[float] = []
         self.signs: list[list[int]] = []
@@ -430,6 +435,7 @@ class PECRun(CircuitRun):
 
     def construct(self, logicals: list[cirq.Circuit], rng: np.random.Generator,
                   noise: NoiseModel) -> list[list[cirq.Circuit]]:
+
         self._first = (logicals[0], noise)
         if self._pool is None:
             self.fraction = self.pec.cancelled_fraction(logicals, noise)
@@ -490,6 +496,8 @@ class PECRun(CircuitRun):
 def gate_kraus(op: cirq.Operation, noise: NoiseModel) -> list[np.ndarray] | None:
     """The channel a noise model puts after `op` (None: none): its own (`gate_channel`,
     a device) or the depolarizing channel of its `gate_depolarizing` rate."""
+    import cirq
+
     if NOISELESS in op.tags or cirq.is_measurement(op):
         return None
     channel = getattr(noise, "gate_channel", None)

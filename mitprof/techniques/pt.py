@@ -19,13 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import cirq
 import numpy as np
 
 from ..noise import NOISELESS
 from .base import CircuitTransform, integer
 
 if TYPE_CHECKING:
+    import cirq
+
     from ..noise import NoiseModel
 
 DEFAULT_TWIRLS = 8
@@ -40,6 +41,8 @@ def _tables() -> dict[str, list[tuple[cirq.Gate, ...]]]:
 def twirl(circuit: cirq.Circuit, rng: np.random.Generator) -> cirq.Circuit:
     """One Pauli-twirled variant: noiseless Paulis in moments of their own around every
     CNOT and CZ (identities left out)."""
+    import cirq
+
     from ..lowering import gate_name
 
     tables = _tables()
