@@ -180,6 +180,8 @@ class ProfileResult:
                           f"{rt.get('swaps', 0)} SWAPs (2q gates {rt.get('two_qubit_before')}"
                           f" -> {rt.get('two_qubit_after')}, depth {rt.get('depth_before')} -> "
                           f"{rt.get('depth_after')})")
+            if nz.get("approximation"):  # Stim: the device's channels, Pauli-twirled
+                noise_text += ", noise Pauli-twirled (approximate)"
         else:
             noise_text = (f"noise p2={self.noise['p2']:g} p1={self.noise['p1']:g} "
                           f"readout=({self.noise['p01']:g},{self.noise['p10']:g})")
