@@ -28,6 +28,8 @@ _LAZY = {
     "load_results": "export",
     "render_report": "report",
     "compare": "comparison",
+    "project": "projection",
+    "Projection": "projection",
 }
 
 __all__ = ["CapacityError", "MitprofError", "SpecError", "__version__", *_LAZY]
