@@ -28,7 +28,7 @@ from .errors import SpecError
 from .seeds import FAMILY_MAX_SEED, MAX_SEED, check_seed  # noqa: F401  (MAX_SEED: re-exported)
 
 SWEEP_KEYS = ("name", "seed", "shots", "trials", "repeats", "backends", "noise_levels",
-              "hardware", "target_error", "budgets", "timeout")
+              "hardware", "target_error", "budgets", "timeout", "device")
 CIRCUIT_KEYS = ("family", "qubits", "depths", "params", "file", "observable", "observable_order")
 STRATEGY_KEYS = ("name", "options")
 
@@ -186,11 +186,13 @@ class SweepSpec:
     trials: int | None = None  # None: the engine's default
     repeats: int = 3
     backends: tuple[str, ...] = ("aer",)
-    noise_levels: tuple[float, ...] = (0.01,)
+    # depolarizing levels; with a device, its noise scales (default: 0.01, or 1.0 on a device)
+    noise_levels: tuple[float, ...] | None = None
     hardware: str | tuple[tuple[str, float], ...] | None = None
     target_error: float | None = None
     budgets: tuple[int, ...] = ()
     timeout: float | None = None  # seconds per point; not part of a point's identity
+    device: str | None = None  # every point routed onto it, under its calibrated noise
     base_dir: str | None = field(default=None, compare=False, repr=False)
     labels: tuple[str, ...] = field(default=(), compare=False, repr=False)
     # the strategies parsed once into typed specs (what workers receive)
@@ -218,10 +220,22 @@ class SweepSpec:
             except SpecError as exc:
                 raise SpecError(f"sweep.backends[{i}]: {exc}") from None
         s(self, "backends", _unique(backends, "sweep.backends"))
-        # the readout error defaults to (noise, 2 x noise): levels must stay below 1/3
+        if self.device is not None:
+            from .devices import get_device
+
+            try:
+                get_device(_str(self.device, "sweep.device"))
+            except SpecError as exc:
+                raise SpecError(f"sweep.device: {exc}") from None
+        levels = self.noise_levels
+        if levels is None:
+            levels = (1.0,) if self.device is not None else (0.01,)
+        # the readout error defaults to (noise, 2 x noise): levels must stay below 1/3; on a
+        # device they are noise scales (positive)
         s(self, "noise_levels", _unique(
-            [_float(v, f"sweep.noise_levels[{i}]", 0.0, 1 / 3) for i, v in
-             enumerate(_list(self.noise_levels, "sweep.noise_levels", True))],
+            [_float(v, f"sweep.noise_levels[{i}]", 0.0, 1 / 3) if self.device is None else
+             _float(v, f"sweep.noise_levels[{i}]", positive=True)
+             for i, v in enumerate(_list(levels, "sweep.noise_levels", True))],
             "sweep.noise_levels"))
         s(self, "hardware", _hardware(self.hardware))
         if self.target_error is not None:
@@ -277,8 +291,8 @@ class SweepSpec:
         """The resolved spec, JSON-ready (what the store records)."""
         sweep: dict[str, Any] = {"name": self.name, "seed": self.seed, "shots": list(self.shots),
                                  "repeats": self.repeats, "backends": list(self.backends),
-                                 "noise_levels": list(self.noise_levels)}
-        for key in ("trials", "target_error", "timeout"):
+                                 "noise_levels": list(self.levels)}
+        for key in ("trials", "target_error", "timeout", "device"):
             if getattr(self, key) is not None:
                 sweep[key] = getattr(self, key)
         if self.hardware is not None:
@@ -288,13 +302,19 @@ class SweepSpec:
         return {"sweep": sweep, "circuits": [c.to_dict() for c in self.circuits],
                 "strategies": [sp.to_table() for sp in self.strategy_specs]}
 
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The noise levels (resolved in __post_init__: never None after it)."""
+        assert self.noise_levels is not None
+        return self.noise_levels
+
     def with_timeout(self, timeout: float | None) -> SweepSpec:
         return replace(self, timeout=timeout) if timeout is not None else self
 
     # ---------------------------------------------------------------- the grid
 
     def __len__(self) -> int:
-        per_point = len(self.backends) * len(self.noise_levels) * len(self.shots)
+        per_point = len(self.backends) * len(self.levels) * len(self.shots)
         return per_point * sum(_grid_size(c) for c in self.circuits)
 
     def points(self) -> Iterator[Point]:
@@ -302,7 +322,7 @@ class SweepSpec:
         offset = 0
         for ci, c in enumerate(self.circuits):
             yield from self._entry_points(ci, c, offset, descending=False)
-            offset += _grid_size(c) * len(self.backends) * len(self.noise_levels) * len(
+            offset += _grid_size(c) * len(self.backends) * len(self.levels) * len(
                 self.shots)
 
     def execution_order(self) -> Iterator[Point]:
@@ -315,7 +335,7 @@ class SweepSpec:
         offset = 0
         for ci, c in enumerate(self.circuits):
             streams.append(self._entry_points(ci, c, offset, descending=True))
-            offset += _grid_size(c) * len(self.backends) * len(self.noise_levels) * len(
+            offset += _grid_size(c) * len(self.backends) * len(self.levels) * len(
                 self.shots)
         yield from heapq.merge(*streams, key=lambda p: -p.cost)
 
@@ -328,7 +348,7 @@ class SweepSpec:
 
     def point_at(self, seq: int) -> Point | None:
         """The point at position `seq` in spec order (`points()`), without walking to it."""
-        nb, nl, ns = len(self.backends), len(self.noise_levels), len(self.shots)
+        nb, nl, ns = len(self.backends), len(self.levels), len(self.shots)
         offset = 0
         for ci, c in enumerate(self.circuits):
             size = _grid_size(c) * nb * nl * ns
@@ -340,7 +360,7 @@ class SweepSpec:
                 rest, bi = divmod(rest, nb)
                 qi, di = divmod(rest, len(depths))
                 return self._point(ci, c, widths[qi], depths[di], self.backends[bi],
-                                   self.noise_levels[li], self.shots[si], seq)
+                                   self.levels[li], self.shots[si], seq)
             offset += size
         return None
 
@@ -348,7 +368,7 @@ class SweepSpec:
                       descending: bool) -> Iterator[Point]:
         widths: list[int | None] = list(c.qubits) if c.family else [None]
         depths: list[int | None] = list(c.depths) if c.depths else [None]
-        nb, nl, ns = len(self.backends), len(self.noise_levels), len(self.shots)
+        nb, nl, ns = len(self.backends), len(self.levels), len(self.shots)
 
         def order(values: Sequence[Any]) -> list[tuple[int, Any]]:
             idx = list(enumerate(values))
@@ -360,7 +380,7 @@ class SweepSpec:
             for di, d in order(depths):
                 for si, shots in order(self.shots):
                     for bi, backend in enumerate(self.backends):
-                        for li, level in enumerate(self.noise_levels):
+                        for li, level in enumerate(self.levels):
                             seq = offset + (((qi * len(depths) + di) * nb + bi) * nl + li) * ns + si
                             yield self._point(ci, c, n, d, backend, level, shots, seq)
 
@@ -389,6 +409,8 @@ class SweepSpec:
             run_circuit = c.resolved_file
         physical = {"circuit": source, "observable": c.observable, "backend": backend,
                     "noise_level": level, "shots": shots}
+        if self.device is not None:  # only then: every other point keeps its id
+            physical["device"] = self.device
         config = {**physical, "strategies": list(self.strategies), "trials": self.trials,
                   "repeats": self.repeats, "hardware": _hardware_json(self.hardware),
                   "target_error": self.target_error, "budgets": list(self.budgets),
@@ -400,7 +422,7 @@ class SweepSpec:
             sweep_seed=self.seed, strategies=self.strategy_specs, labels=self.labels,
             trials=self.trials, repeats=self.repeats, hardware=config["hardware"],
             target_error=self.target_error, budgets=self.budgets, timeout=self.timeout,
-            config=json.dumps(config, sort_keys=True),
+            config=json.dumps(config, sort_keys=True), device=self.device,
         )
 
 
@@ -430,6 +452,7 @@ class Point:
     budgets: tuple[int, ...]
     timeout: float | None
     config: str  # canonical JSON of the configuration the id is derived from
+    device: str | None = None  # routed onto this device; noise_level is then its noise scale
 
     @property
     def cost(self) -> float:

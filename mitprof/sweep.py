@@ -46,6 +46,9 @@ def profile_kwargs(point: Point, parameters: Mapping[str, Any]) -> dict[str, Any
         "strategies": list(point.strategies), "shots": point.shots, "seed": point_seed(point),
         "repeats": point.repeats,
     }
+    if point.device is not None:  # the level is the device's noise scale
+        del kwargs["noise"]
+        kwargs.update(device=point.device, noise_scale=point.noise_level)
     optional = {"trials": point.trials, "hardware": point.hardware,
                 "target_error": point.target_error,
                 "budgets": list(point.budgets) if point.budgets else None}

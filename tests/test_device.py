@@ -28,7 +28,8 @@ from mitprof.trials import ExactSampler
 # every family, at most 5 active qubits after routing on Sherbrooke
 SMALL = {"ghz": "ghz:n=4", "mirror": "mirror:n=3,depth=2,seed=1", "rb": "rb:n=2,depth=2,seed=1",
          "clifford_mirror": "clifford_mirror:n=3,depth=2,seed=1",
-         "ising": "ising:n=3,depth=2", "qaoa": "qaoa:n=4,depth=1"}
+         "ising": "ising:n=3,depth=2", "qaoa": "qaoa:n=4,depth=1",
+         "kicked_ising": "kicked_ising:n=4,depth=1"}
 
 
 @pytest.fixture(scope="module")
