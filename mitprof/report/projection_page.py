@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .figures import _grid, _log_y, _rc, to_svg
+from .figures import _grid, _log_x, _log_y, _rc, to_svg
 
 if TYPE_CHECKING:
     from ..projection import Projection, Row
 
 
-def band_figure(group: str, rows: list[Row], key: str) -> str | None:
+def band_figure(group: str, rows: list[Row], key: str, fit_max_width: int) -> str | None:
     """SVG of one group: bands per depth over every predicted width, measured points with
-    their intervals (filled: fitted; open: held out)."""
+    their intervals (filled: fitted; open: held out; dashed line: the widest fitted)."""
     depths = sorted({r.depth for r in rows}, key=lambda d: -1 if d is None else d)
     if not any(r.predicted for r in rows):
         return None
@@ -41,7 +41,8 @@ def band_figure(group: str, rows: list[Row], key: str) -> str | None:
                             yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
                             fmt="o", color=colour, mfc=face, ms=5, capsize=2,
                             label=f"{role} (measured)")
-        ax.set_xscale("log")
+        ax.axvline(fit_max_width, color="#888888", lw=0.8, ls="--")  # fitted | held out
+        _log_x(ax)
         _log_y(ax)
         ax.set_xlabel("width (qubits)")
         ax.set_ylabel("equal-precision multiplier M")
@@ -58,7 +59,7 @@ def render(proj: Projection, title: str) -> str:
         rows = [r for r in proj.rows if r.group == group]
         sections.append({"group": group, "fit": f if isinstance(f, str) else f.to_dict(),
                          "svg": None if isinstance(f, str) else
-                         band_figure(group, rows, f"projection-{i}"),
+                         band_figure(group, rows, f"projection-{i}", proj.fit_max_width),
                          "rows": [r.to_dict() for r in rows]})
     coverage = [{"technique": k, "overlapping": a, "held_out": b}
                 for k, (a, b) in sorted(proj.coverage().items())]
