@@ -23,7 +23,8 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
     """Add the project command to `group`, with the CLI's error handling."""
 
     @group.command()
-    @click.argument("store", metavar="STORE", type=click.Path(path_type=Path))
+    @click.argument("stores", metavar="STORE...", nargs=-1, required=True,
+                    type=click.Path(path_type=Path))
     @click.option("--to", "to", default="width=50,100,127", show_default=True,
                   help="Widths to project to: width=N[,N...].")
     @click.option("--depth", "depth", default=None,
@@ -41,9 +42,10 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
                   help="Also write an offline HTML page: prediction bands with the measured "
                   "points on them.")
     @user_errors
-    def project(store: Path, to: str, depth: str | None, device: str | None,
+    def project(stores: tuple[Path, ...], to: str, depth: str | None, device: str | None,
                 fit_max_width: int, json_out: Path | None, html_out: Path | None) -> None:
-        """Fit cost models to the measured multipliers in STORE and project them.
+        """Fit cost models to the measured multipliers in STORE (several: pooled) and
+        project them.
 
         Per circuit family, noise and strategy: a physical model of the equal-precision
         multiplier M (PEC: ln M linear in the summed gate error rates; ZNE: the noisy
@@ -58,7 +60,7 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
         for target in (json_out, html_out):
             if target is not None:
                 check_target(target)  # refused before anything is computed
-        proj = run(store, widths=to, depths=depth, device=device,
+        proj = run(list(stores), widths=to, depths=depth, device=device,
                    fit_max_width=fit_max_width)
         outputs = []
         if json_out is not None:
@@ -66,7 +68,8 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
         if html_out is not None:
             from .report.projection_page import render
 
-            outputs.append((html_out, render(proj, title=f"Projection of {store.name}")))
+            title = "Projection of " + ", ".join(s.name for s in stores)
+            outputs.append((html_out, render(proj, title=title)))
         for target, body in outputs:
             write_atomically(target, partial(_write, body=body))
         click.echo(proj.table())

@@ -386,9 +386,10 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
             depths: Iterable[int] | str | None = None, device: str | None = None,
             fit_max_width: int = 10) -> Projection:
     """Fit each (circuit family, noise, strategy) of `store` (a sweep directory or a
-    Dataset) on its points of width <= fit_max_width, check the fit against the wider
-    measured points (held out), and predict M at `widths` x `depths` (default: the depths
-    measured). `device` computes the target regressors under that device's noise."""
+    Dataset, or a list of them: their points pooled, each point once) on its points of width
+    <= fit_max_width, check the fit against the wider measured points (held out), and
+    predict M at `widths` x `depths` (default: the depths measured). `device` computes the
+    target regressors under that device's noise."""
     from .circuits import resolve
     from .report.data import family_params, interval, load
 
@@ -398,7 +399,13 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
         from .devices import get_device
 
         get_device(device)  # an unknown device is refused before anything is computed
-    data: Dataset = load(store)
+    sources = list(store) if isinstance(store, list | tuple) else [store]
+    datasets: list[Dataset] = [load(src) for src in sources]
+    done: dict[str, PointRecord] = {}  # the same point in two stores counts once
+    for ds in datasets:
+        for p in ds.done:
+            done.setdefault(p.point_id if ds.state != "profiles" else f"{id(ds)}:{p.point_id}",
+                            p)
     cache: dict[tuple[str, str, str], float] = {}
 
     def regressor(model: Model, circuit: str, p: PointRecord, dev: str | None) -> float:
@@ -409,7 +416,7 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
         return cache[key]
 
     groups: dict[str, list[tuple[PointRecord, Mapping[str, Any]]]] = {}
-    for p in data.done:
+    for p in done.values():
         if family_params(p.circuit) is None or p.n_qubits is None:
             continue
         for r in p.results:
@@ -419,7 +426,8 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
                    f"{r.get('strategy')}")
             groups.setdefault(key, []).append((p, r))
     if not groups:
-        raise SpecError(f"no family points with mitigated results in {data.source}")
+        raise SpecError("no family points with mitigated results in "
+                        f"{', '.join(ds.source for ds in datasets)}")
     fits: dict[str, Fit | str] = {}
     rows: list[Row] = []
     for key, members in groups.items():

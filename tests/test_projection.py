@@ -159,3 +159,11 @@ def test_project_bad_input_is_one_error_line(store, tmp_path, args, message):
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+def test_stores_pool_and_a_point_in_both_counts_once(store):
+    import mitprof
+
+    one = mitprof.project(store, widths="width=20", fit_max_width=5).to_dict()
+    both = mitprof.project([store, store], widths="width=20", fit_max_width=5).to_dict()
+    assert both == one
