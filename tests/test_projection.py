@@ -22,6 +22,7 @@ from mitprof.projection import (
     _zne_model,
     cone_error,
     fit,
+    pec_load,
     readout_load,
     summed_error,
 )
@@ -47,6 +48,12 @@ def test_regressors_of_a_ghz_chain():
         -4 * math.log(1 - noise.p01 - noise.p10), rel=1e-12)
     # a wider chain: the last term's cone holds the whole chain, the first one's too
     assert cone_error(resolve("ghz:n=6"), noise) > cone_error(w, noise)
+    # PEC: n_t (gamma^2 - 1) over 2 terms, gamma the product of the gates' one-norms
+    g2 = (theory.gamma_1q(noise.p1) * theory.gamma_2q_global(noise.p2) ** 2) ** 2
+    assert pec_load("global")(w, noise) == pytest.approx(math.log(2 * (g2 - 1)), rel=1e-12)
+    g2_local = (theory.gamma_1q(noise.p1) * theory.gamma_2q_local(noise.p2) ** 2) ** 2
+    assert pec_load("local")(w, noise) == pytest.approx(math.log(2 * (g2_local - 1)),
+                                                        rel=1e-12)
 
 
 def test_weighted_fit_recovers_a_log_linear_model():
