@@ -53,12 +53,6 @@ READOUT = ("rem", "rem_tensored", "trex")
 
 # ------------------------------------------------------------------ regressors
 
-def summed_error(w: Workload, noise: NoiseModel) -> float:
-    from .techniques.zne import error_events
-
-    return error_events(w.circuit, noise)
-
-
 def cone_error(w: Workload, noise: NoiseModel) -> float:
     """|c|-weighted mean over the observable's terms of the summed error rates of the
     operations in each term's backward light cone."""

@@ -24,7 +24,6 @@ from mitprof.projection import (
     fit,
     pec_load,
     readout_load,
-    summed_error,
 )
 
 Z999 = norm.ppf(1 - 0.001 / 2)  # a seeded draw outside it: a one-in-a-thousand event
@@ -41,7 +40,6 @@ def test_regressors_of_a_ghz_chain():
     # H(0), CNOT(0,1), CNOT(1,2): each ZZ term's backward light cone holds every gate
     noise = Noise.from_level(0.01)
     w = resolve("ghz:n=3")
-    assert summed_error(w, noise) == pytest.approx(noise.p1 + 2 * noise.p2, rel=1e-12)
     assert cone_error(w, noise) == pytest.approx(noise.p1 + 2 * noise.p2, rel=1e-12)
     # two qubits per term, each with its confusion factor D = 1 - p01 - p10
     assert readout_load(w, noise) == pytest.approx(
@@ -61,7 +59,7 @@ def test_weighted_fit_recovers_a_log_linear_model():
     theta, sigma = np.array([0.5, 20.0]), 0.2
     x = np.linspace(0.01, 0.1, 8)
     obs = _observations(x, theta[0] + theta[1] * x + rng.normal(0, sigma, x.size), sigma)
-    f = fit(_log_linear("x", summed_error), obs)
+    f = fit(_log_linear("x", cone_error), obs)
     se = np.sqrt(np.diag(f.cov))
     assert np.all(np.abs(f.theta - theta) <= Z999 * se)
     assert f.consistent is True and f.dof == 6
@@ -75,7 +73,7 @@ def test_weighted_fit_recovers_a_log_linear_model():
 def test_inconsistent_residuals_refuse_to_extrapolate():
     x = np.linspace(0.01, 0.2, 8)
     obs = _observations(x, 1 + 5 * x + 200 * x**2, 0.01)  # curved; intervals 1% wide
-    f = fit(_log_linear("x", summed_error), obs)
+    f = fit(_log_linear("x", cone_error), obs)
     assert f.consistent is False
     pred, why = f.predict(0.5)
     assert pred is None and "inconsistent" in str(why)
@@ -83,7 +81,7 @@ def test_inconsistent_residuals_refuse_to_extrapolate():
 
 def test_a_flat_regressor_gives_a_constant_model_that_does_not_extrapolate():
     obs = _observations(np.full(4, 0.1), np.log([3.0, 3.2, 2.9, 3.1]), 0.1)
-    f = fit(_log_linear("x", summed_error), obs)
+    f = fit(_log_linear("x", cone_error), obs)
     assert f.constant
     assert f.predict(0.11)[0] is not None
     assert f.predict(0.5)[0] is None and "did not vary" in str(f.predict(0.5)[1])
