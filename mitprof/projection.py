@@ -276,7 +276,8 @@ class Row:
 
         return {"group": self.group, "strategy": self.strategy, "technique": self.technique,
                 "circuit": self.circuit, "width": self.width, "depth": self.depth,
-                "role": self.role, "x": self.x, "predicted": iv(self.predicted),
+                "role": self.role, "x": self.x if math.isfinite(self.x) else None,
+                "predicted": iv(self.predicted),
                 "reason": self.reason, "measured": iv(self.measured), "overlap": self.overlap}
 
 
@@ -464,8 +465,9 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
             if m is None or m[1] <= 0 or m[0] <= 0 or not m[1] < m[2]:
                 continue
             assert p.n_qubits is not None
-            obs.append((Observation(p.circuit, p.n_qubits, p.depth,
-                                    regressor(model, p.circuit, p, None), m), p))
+            x = regressor(model, p.circuit, p, None)
+            if math.isfinite(x):  # e.g. PEC with nothing to invert: no regressor
+                obs.append((Observation(p.circuit, p.n_qubits, p.depth, x, m), p))
         train = [o for o, _ in obs if o.width <= fit_max_width]
         if len(train) < 2:
             fits[key] = (f"{len(train)} measured point(s) with an interval at widths <= "
@@ -483,7 +485,12 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
         for d in targets:
             for n in widths:
                 circuit = _with(p0.circuit, n, d)
-                x = regressor(model, circuit, p0, device)
+                try:
+                    x = regressor(model, circuit, p0, device)
+                except SpecError as exc:  # e.g. wider than the device: this target only
+                    rows.append(Row(key, str(r0.get("strategy")), technique, circuit, n, d,
+                                    "projected", math.nan, None, str(exc), None))
+                    continue
                 pred, why = f.predict(x)
                 rows.append(Row(key, str(r0.get("strategy")), technique, circuit, n, d,
                                 "projected", x, pred, why, None))

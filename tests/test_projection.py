@@ -172,3 +172,15 @@ def test_stores_pool_and_a_point_in_both_counts_once(store):
     one = mitprof.project(store, widths="width=20", fit_max_width=5).to_dict()
     both = mitprof.project([store, store], widths="width=20", fit_max_width=5).to_dict()
     assert both == one
+
+
+def test_projection_under_a_device_and_a_target_wider_than_it(store):
+    import mitprof
+
+    pytest.importorskip("qiskit_ibm_runtime")
+    proj = mitprof.project(store, widths=[20, 200], fit_max_width=5, device="brisbane")
+    rows = {(r.technique, r.width): r for r in proj.rows if r.role == "projected"}
+    assert rows[("pec", 20)].predicted is not None and math.isfinite(rows[("pec", 20)].x)
+    wide = rows[("pec", 200)]
+    assert wide.predicted is None and "device brisbane has 127" in str(wide.reason)
+    assert any("device brisbane" in n for n in proj.notes)
