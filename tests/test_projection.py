@@ -184,3 +184,26 @@ def test_projection_under_a_device_and_a_target_wider_than_it(store):
     wide = rows[("pec", 200)]
     assert wide.predicted is None and "device brisbane has 127" in str(wide.reason)
     assert any("device brisbane" in n for n in proj.notes)
+
+
+def test_versus_classical_rows_give_time_to_target_and_a_verdict():
+    from dataclasses import replace
+
+    from mitprof.report.data import from_profiles
+    from mitprof.report.versus_classical import rows
+
+    doc = {"circuit": "ghz:n=3", "backend": "stim", "n_qubits": 3, "classical_seconds": 0.5,
+           "hardware": {"t_job": 2.0},
+           "results": [
+               {"strategy": "zne", "projected_qpu_seconds": 3.0, "total_shots": 3000,
+                "shots_for_error": 1e6},
+               {"strategy": "pec", "projected_qpu_seconds": 4.0, "total_shots": 1000,
+                "details": {"gamma": 100.0}},
+               {"strategy": "rem", "projected_qpu_seconds": 2.5, "total_shots": 1000,
+                "shots_for_error": "unreachable"}]}
+    ds = replace(from_profiles([doc]), spec={"sweep": {"target_error": 0.01}})
+    by = {v["strategy"]: v for v in rows(ds)}
+    assert by["zne"]["qpu_seconds"] == pytest.approx(2.0 + (3.0 - 2.0) / 3000 * 1e6)
+    assert by["zne"]["verdict"] == "costs more than classical" and not by["zne"]["bound"]
+    assert by["pec"]["shots"] == pytest.approx((100.0**2 - 1) / 0.01**2) and by["pec"]["bound"]
+    assert by["rem"]["qpu_seconds"] is None and "unreachable" in by["rem"]["how"]

@@ -31,7 +31,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
     (default: the sweep's name).
     """
     from .. import __version__
-    from . import figures, tables
+    from . import figures, tables, versus_classical
 
     ds = load(source, name=title)
     name = title or ds.name
@@ -48,6 +48,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
         "checks": tables.checks(ds),
         "figures": figs,
         "agreement": tables.agreement(ds),
+        "versus": versus_classical.rows(ds),
         "noise_rows": tables.noise_rows(ds),
         "hardware": tables.hardware_models(ds),
         "settings": tables.run_settings(ds),
