@@ -48,11 +48,12 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
         project them.
 
         Per circuit family, noise and strategy: a physical model of the equal-precision
-        multiplier M (PEC: ln M linear in the summed gate error rates; ZNE: the noisy
-        decay through the extrapolation coefficients; readout: the confusion factors),
-        fitted by weighted least squares on widths <= --fit-max-width, checked on the
-        wider measured points (held out), and predicted at --to with 95% intervals. A fit
-        inconsistent with the measured intervals predicts nothing and says so.
+        multiplier M (PEC: M = A n_terms (gamma^2 - 1), gamma from the gates' error
+        rates; ZNE: the noisy decay through the extrapolation coefficients; readout: the
+        confusion factors), fitted by weighted least squares on widths <= --fit-max-width,
+        checked on the wider measured points (held out), and predicted at --to with 95%
+        intervals. A fit inconsistent with the measured intervals predicts nothing and
+        says so.
         """
         from .atomic import check_target, write_atomically
         from .projection import project as run
