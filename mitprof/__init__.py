@@ -30,6 +30,8 @@ _LAZY = {
     "compare": "comparison",
     "Reported": "backends.executor",
     "TransientError": "backends.executor",
+    "project": "projection",
+    "Projection": "projection",
 }
 
 __all__ = ["CapacityError", "MitprofError", "SpecError", "__version__", *_LAZY]

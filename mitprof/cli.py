@@ -346,6 +346,11 @@ from .compare_cli import register as _register_compare_command  # noqa: E402
 
 _register_compare_command(main, user_errors)
 
+# project: cost models fitted on a store, projected to other widths (mitprof/project_cli.py)
+from .project_cli import register as _register_project_command  # noqa: E402
+
+_register_project_command(main, user_errors)
+
 
 if __name__ == "__main__":
     main()

@@ -343,13 +343,14 @@ def profile(
         if isinstance(noise_scale, bool) or not isinstance(noise_scale, int | float) \
                 or not noise_scale > 0:
             raise SpecError(f"noise_scale must be a positive number, got {noise_scale!r}")
-        if str(backend).partition(":")[0] == "stim":
-            raise SpecError("the stim backend runs Pauli channels only: device noise (thermal "
-                            "relaxation, Kraus channels) needs aer or cirq")
         workload, route_info = route(workload, cal)
         routing = route_info.to_dict()
         nz = DeviceNoise(cal, route_info.layout, float(noise_scale), coherent_zz,
                          bool(idle_noise))
+        if str(backend).partition(":")[0] == "stim":  # Pauli channels only: labelled approximate
+            from .noise.twirl import PauliTwirled
+
+            nz = PauliTwirled(nz)
     _check_limits(workload, specs, nz, shots, repeats, trials)
     be = own if own is not None else get_backend(backend)
     from . import exact

@@ -210,6 +210,86 @@ def build_qaoa(n: int, depth: int, gamma: float, beta: float) -> tuple[cirq.Circ
     return circuit, _observable(n, ((1.0 / n, {a: "Z", b: "Z"}) for a, b in edges))
 
 
+def eagle_heavy_hex(n: int = 127) -> list[tuple[int, int]]:
+    """The coupling map of IBM's 127-qubit Eagle (heavy hex: seven rows of 15 columns, the
+    first without its last column and the last without its first, joined by 4 bridge
+    qubits between rows at columns 0, 4, 8, 12 below even rows and 2, 6, 10, 14 below odd
+    ones), restricted to qubits < n. Built, not read from a device snapshot, so the family
+    needs no device package; a test checks it against fake_sherbrooke's 144 edges."""
+    index: dict[tuple[int, int], int] = {}
+    bridges: list[tuple[int, int, int]] = []  # (bridge qubit, row above, column)
+    q = 0
+    for row in range(7):
+        for col in range(15):
+            if (row, col) not in ((0, 14), (6, 0)):
+                index[(row, col)] = q
+                q += 1
+        if row < 6:
+            for col in ((0, 4, 8, 12) if row % 2 == 0 else (2, 6, 10, 14)):
+                bridges.append((q, row, col))
+                q += 1
+    edges = [(index[(r, c)], index[(r, c + 1)]) for r in range(7) for c in range(14)
+             if (r, c) in index and (r, c + 1) in index]
+    for b, row, col in bridges:
+        edges += [(index[(row, col)], b), (b, index[(row + 1, col)])]
+    return sorted((a, b) for a, b in edges if a < n and b < n)
+
+
+def _edge_layers(edges: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """A proper edge colouring (greedy, in edge order): each layer's gates act on disjoint
+    qubits, so a layer runs in parallel as on hardware."""
+    layers: list[list[tuple[int, int]]] = []
+    used: list[set[int]] = []
+    for a, b in edges:
+        for layer, busy in zip(layers, used, strict=True):
+            if a not in busy and b not in busy:
+                layer.append((a, b))
+                busy.update((a, b))
+                break
+        else:
+            layers.append([(a, b)])
+            used.append({a, b})
+    return layers
+
+
+def build_kicked_ising(n: int, depth: int, kick: int) -> tuple[cirq.Circuit, str]:
+    """Kicked transverse-field Ising dynamics on the Eagle heavy-hex map (Kim et al., Nature
+    618, 500 (2023)): `depth` steps of RX(kick * pi/2) on every qubit, then RZZ(-pi/2) on
+    every coupling edge in parallel layers. Clifford at every kick, so Stim runs it at 127
+    qubits. Observable: U Z_c U^dagger for the central qubit c, a stabilizer of the final
+    state (ideal +1), like the paper's weight-10 and weight-17 observables."""
+    _require(2 <= n <= 127, f"kicked_ising: n must be 2-127 (the Eagle map), got {n}")
+    _require(depth >= 1, f"kicked_ising: depth (steps) must be >= 1, got {depth}")
+    _require(0 <= kick <= 3, f"kicked_ising: kick (quarter turns of RX) must be 0-3, got {kick}")
+    q = cirq.LineQubit.range(n)
+    layers = _edge_layers(eagle_heavy_hex(n))
+    circuit = cirq.Circuit()
+    for _ in range(depth):
+        circuit.append(cirq.Moment(cirq.rx(kick * np.pi / 2).on(x) for x in q))
+        for layer in layers:
+            for part in range(3):  # CNOT, rz, CNOT of every edge: one moment each
+                circuit.append(cirq.Moment(_zz_phase(q[a], q[b], -np.pi / 2)[part]
+                                           for a, b in layer))
+    return circuit, _evolved_z(circuit, n, n // 2)
+
+
+def _evolved_z(circuit: cirq.Circuit, n: int, qubit: int) -> str:
+    """U Z_qubit U^dagger of a Clifford circuit U, as an observable string (ideal +1 from
+    |0..0>)."""
+    from qiskit.quantum_info import Clifford, Pauli
+
+    from .lowering import to_qiskit
+
+    label = ["I"] * n
+    label[n - 1 - qubit] = "Z"  # qiskit: qubit 0 is the rightmost character
+    evolved = Pauli("".join(label)).evolve(Clifford(to_qiskit(circuit, n, clifford_only=True)),
+                                           frame="s")
+    label_out = evolved.to_label()  # a Clifford maps a Hermitian Pauli to +-P
+    sign = -1.0 if label_out.startswith("-") else 1.0
+    text = label_out.lstrip("-")[::-1]  # back to character i = qubit i
+    return _observable(n, [(sign, {i: ch for i, ch in enumerate(text) if ch != "I"})])
+
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
@@ -255,6 +335,14 @@ FAMILIES: dict[str, Family] = {
             MappingProxyType({"n": 4, "depth": 2, "gamma": 0.4, "beta": 0.3}),
             build_qaoa,
             clifford=False,
+        ),
+        Family(
+            "kicked_ising",
+            "kicked Ising steps (RX(kick pi/2) kicks, RZZ(-pi/2) on the edges) on the 127-qubit "
+            "Eagle heavy-hex map; U Z_c U^dagger for the central qubit, ideal +1",
+            MappingProxyType({"n": 127, "depth": 1, "kick": 1}),
+            build_kicked_ising,
+            clifford=True,
         ),
     )
 }

@@ -194,6 +194,8 @@ class ProfileResult:
                           f"{rt.get('swaps', 0)} SWAPs (2q gates {rt.get('two_qubit_before')}"
                           f" -> {rt.get('two_qubit_after')}, depth {rt.get('depth_before')} -> "
                           f"{rt.get('depth_after')})")
+            if nz.get("approximation"):  # Stim: the device's channels, Pauli-twirled
+                noise_text += ", noise Pauli-twirled (approximate)"
         elif self.noise.get("model") == "own":
             noise_text = "its own noise (none inserted)"
         else:

@@ -200,6 +200,7 @@ class SweepSpec:
     max_seconds: float | None = None
     budgets: tuple[int, ...] = ()
     timeout: float | None = None  # seconds per point; not part of a point's identity
+    device: str | None = None  # every point routed onto it, under its calibrated noise
     base_dir: str | None = field(default=None, compare=False, repr=False)
     labels: tuple[str, ...] = field(default=(), compare=False, repr=False)
     # the strategies parsed once into typed specs (what workers receive)
@@ -332,6 +333,12 @@ class SweepSpec:
             sweep["budgets"] = list(self.budgets)
         return {"sweep": sweep, "circuits": [c.to_dict() for c in self.circuits],
                 "strategies": [sp.to_table() for sp in self.strategy_specs]}
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The noise levels (resolved in __post_init__: never None after it)."""
+        assert self.noise_levels is not None
+        return self.noise_levels
 
     def with_timeout(self, timeout: float | None) -> SweepSpec:
         return replace(self, timeout=timeout) if timeout is not None else self
@@ -578,10 +585,6 @@ def _check_devices(devices: Any, backends: Sequence[str]) -> tuple[str, ...]:
             msg = str(exc)
             raise SpecError(msg if msg.startswith("sweep.") else
                             f"sweep.devices[{i}]: {msg}") from None
-    stim = [b for b in backends if b.partition(":")[0] == "stim"]
-    if stim:
-        raise SpecError(f"sweep.backends: {stim[0]} runs Pauli channels only; device noise "
-                        "needs aer or cirq")
     return _unique(names, "sweep.devices")
 
 

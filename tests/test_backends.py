@@ -16,7 +16,8 @@ from mitprof.trials import ExactSampler
 
 SMALL = {"ghz": "ghz:n=3", "mirror": "mirror:n=3,depth=2,seed=1", "rb": "rb:n=2,depth=2,seed=1",
          "clifford_mirror": "clifford_mirror:n=3,depth=2,seed=1",
-         "ising": "ising:n=3,depth=2", "qaoa": "qaoa:n=3,depth=1"}
+         "ising": "ising:n=3,depth=2", "qaoa": "qaoa:n=3,depth=1",
+         "kicked_ising": "kicked_ising:n=4,depth=1"}
 
 
 def test_every_family_has_an_agreement_case():

@@ -28,7 +28,8 @@ from mitprof.trials import ExactSampler
 # every family, at most 5 active qubits after routing on Sherbrooke
 SMALL = {"ghz": "ghz:n=4", "mirror": "mirror:n=3,depth=2,seed=1", "rb": "rb:n=2,depth=2,seed=1",
          "clifford_mirror": "clifford_mirror:n=3,depth=2,seed=1",
-         "ising": "ising:n=3,depth=2", "qaoa": "qaoa:n=4,depth=1"}
+         "ising": "ising:n=3,depth=2", "qaoa": "qaoa:n=4,depth=1",
+         "kicked_ising": "kicked_ising:n=4,depth=1"}
 
 
 FAKE = {"sherbrooke": "FakeSherbrooke", "manila": "FakeManilaV2"}
@@ -243,8 +244,11 @@ def test_profile_under_device_noise_reports_routing():
     assert "device generic:n=5" in r.table()
     with pytest.raises(SpecError, match="device brings its own noise"):
         mitprof.profile("ghz:n=3", device="generic:n=5", noise=0.01, trials=0)
-    with pytest.raises(SpecError, match="stim"):
-        mitprof.profile("ghz:n=3", device="generic:n=5", backend="stim", trials=0)
+    # Stim runs the device's noise Pauli-twirled, and the result says so
+    r = mitprof.profile("ghz:n=3", device="generic:n=5", backend="stim", shots=200, repeats=1,
+                        trials=0)
+    assert r.noise["approximation"].startswith("pauli_twirl")
+    assert "Pauli-twirled" in r.table()
 
 
 @pytest.mark.parametrize("args, message", [

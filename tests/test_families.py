@@ -78,6 +78,8 @@ CASES = [
     ("qaoa", {}),
     ("qaoa", {"n": 3, "depth": 1}),
     ("qaoa", {"n": 6, "depth": 3, "gamma": 0.7, "beta": -0.2}),
+    ("kicked_ising", {"n": 6, "depth": 2}),
+    ("kicked_ising", {"n": 9, "depth": 1, "kick": 3}),
 ]
 
 
@@ -103,9 +105,10 @@ def test_non_clifford_families_are_nontrivial() -> None:
 
 
 def test_family_metadata() -> None:
-    assert set(FAMILIES) == {"ghz", "mirror", "clifford_mirror", "rb", "ising", "qaoa"}
+    assert set(FAMILIES) == {"ghz", "mirror", "clifford_mirror", "rb", "ising", "qaoa",
+                             "kicked_ising"}
     assert {k for k, f in FAMILIES.items() if f.clifford} == {"ghz", "mirror", "clifford_mirror",
-                                                              "rb"}
+                                                              "rb", "kicked_ising"}
     for name, family in FAMILIES.items():
         assert family.name == name
         assert family.description and "\n" not in family.description
@@ -232,3 +235,28 @@ def test_trotter_qasm_matches_ising_family() -> None:
     ours = cirq.unitary(circuit)
     theirs = Operator(qc.reverse_bits()).data
     assert cirq.allclose_up_to_global_phase(ours, theirs, atol=1e-9)
+
+
+def test_eagle_heavy_hex_is_the_devices_coupling_map() -> None:
+    from mitprof.families import eagle_heavy_hex
+
+    fake = pytest.importorskip("qiskit_ibm_runtime.fake_provider")
+    for backend in (fake.FakeSherbrooke(), fake.FakeBrisbane()):
+        edges = {tuple(sorted(e)) for e in backend.coupling_map.get_edges()}
+        assert set(eagle_heavy_hex()) == edges
+    # restricted to the first n qubits: only edges among them
+    assert all(b < 20 for _, b in eagle_heavy_hex(20))
+
+
+def test_kicked_ising_observable_is_a_stabilizer_at_full_width() -> None:
+    # 127 qubits: the stabilizer simulation gives the ideal value, +1 by construction
+    from mitprof import exact
+    from mitprof.circuits import resolve
+
+    w = resolve("kicked_ising:n=127,depth=2")
+    assert w.n_qubits == 127 and len(w.observable.terms) == 1
+    assert exact.compute(w).value == pytest.approx(1.0, abs=1e-12)
+    # every RZZ layer acts on disjoint qubits
+    for moment in w.circuit:
+        qubits = [q for op in moment for q in op.qubits]
+        assert len(qubits) == len(set(qubits))

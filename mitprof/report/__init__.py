@@ -31,7 +31,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
     (default: the sweep's name).
     """
     from .. import __version__
-    from . import devices, figures, measured, tables
+    from . import devices, figures, measured, tables, versus_classical
 
     ds = load(source, name=title)
     name = title or ds.name
@@ -50,6 +50,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
         "agreement": tables.agreement(ds),
         "measured_rows": measured.rows(ds),
         "devices": devices.device_view(ds),
+        "versus": versus_classical.rows(ds),
         "noise_rows": tables.noise_rows(ds),
         "hardware": tables.hardware_models(ds),
         "settings": tables.run_settings(ds),
