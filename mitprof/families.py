@@ -261,6 +261,8 @@ def build_kicked_ising(n: int, depth: int, kick: int) -> tuple[cirq.Circuit, str
     _require(2 <= n <= 127, f"kicked_ising: n must be 2-127 (the Eagle map), got {n}")
     _require(depth >= 1, f"kicked_ising: depth (steps) must be >= 1, got {depth}")
     _require(0 <= kick <= 3, f"kicked_ising: kick (quarter turns of RX) must be 0-3, got {kick}")
+    import cirq
+
     q = cirq.LineQubit.range(n)
     layers = _edge_layers(eagle_heavy_hex(n))
     circuit = cirq.Circuit()

@@ -200,7 +200,6 @@ class SweepSpec:
     max_seconds: float | None = None
     budgets: tuple[int, ...] = ()
     timeout: float | None = None  # seconds per point; not part of a point's identity
-    device: str | None = None  # every point routed onto it, under its calibrated noise
     base_dir: str | None = field(default=None, compare=False, repr=False)
     labels: tuple[str, ...] = field(default=(), compare=False, repr=False)
     # the strategies parsed once into typed specs (what workers receive)

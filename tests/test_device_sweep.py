@@ -56,7 +56,6 @@ def test_devices_and_scales_are_a_noise_axis_next_to_the_levels():
     ({"devices": [DEVICE], "noise_scales": [0]}, "sweep.noise_scales[0]: must be > 0"),
     ({"devices": [DEVICE], "noise_scales": [-1.5]}, "sweep.noise_scales[0]: must be > 0"),
     ({"devices": [DEVICE, DEVICE]}, "sweep.devices[1]: 'generic:n=4,p2=0.02' is listed twice"),
-    ({"devices": [DEVICE], "backends": ["stim"]}, "sweep.backends: stim runs Pauli channels"),
     ({"devices": ["generic:n=2"]}, "circuits[0].qubits: 3 qubits do not fit device generic:n=2"),
 ])
 def test_bad_device_axes_are_refused_with_their_path(sweep, message):
