@@ -96,3 +96,18 @@ def test_pure_dephasing_is_not_refocused_by_markovian_ddd():
         bound = 2 * sum(noise.gate_depolarizing(op) for op in added)
         values = [g.expectation_from_probabilities(probs(g.measure_in(c))) for c in (plain, ddd)]
         assert added and abs(values[1] - values[0]) <= bound, (rule, values, bound)
+
+
+def test_ddd_composes_in_front_of_zne_with_pulses_in_every_folded_circuit():
+    """`ddd+zne`: DDD acts as a transform on each circuit ZNE executes (after folding), so
+    the folded circuits carry pulses in their idle windows; ZNE's coefficients and theory
+    are unchanged by it (one variant per circuit)."""
+    r = mitprof.profile("ghz:n=3", device="generic:n=5", strategies=["zne", "ddd+zne"],
+                        trials=0, repeats=1, shots=200)
+    zne, both = r["zne[richardson,1-2-3,global]"], r["ddd[xx]+zne[richardson,1-2-3,global]"]
+    assert both.n_circuits == zne.n_circuits == 3
+    assert both.gates_per_circuit > zne.gates_per_circuit  # the pulses
+    from mitprof.techniques import StrategySpec
+
+    s = StrategySpec.parse("ddd:rule=xyxy+zne:scale=1-3").strategy
+    assert s.circuit.label.startswith("ddd[xyxy]+zne")

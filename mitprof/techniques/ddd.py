@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .base import CircuitTechnique, choice
+from .base import CircuitTechnique, CircuitTransform, Technique, choice
 from .unmitigated import Identity
 
 if TYPE_CHECKING:
@@ -89,8 +89,39 @@ class DDDRun(Identity):
 
 
 @dataclass(frozen=True)
+class DDDTransform(CircuitTransform):
+    """`ddd` in front of another circuit technique (`ddd+zne`): the pulses inserted into
+    every circuit that technique executes (each folded circuit), one variant each."""
+
+    rule: str = "xx"
+
+    name = "ddd"
+    help = "digital dynamical decoupling (Mitiq's rules in the idle windows)"
+    options = {"rule": "xx|xyxy|yy (Mitiq's DDD rules)"}
+    examples = ("rule=xyxy",)
+
+    @classmethod
+    def from_options(cls, opts: Mapping[str, str]) -> DDDTransform:
+        return cls(rule=choice(opts.get("rule"), "DDD rule", "xx", RULES))
+
+    @property
+    def label(self) -> str:
+        return f"ddd[{self.rule}]"
+
+    def apply(self, circuit: cirq.Circuit, rng: np.random.Generator, noise: NoiseModel
+              ) -> list[cirq.Circuit]:
+        return [transform(circuit, self.rule)]
+
+    def details(self) -> dict[str, Any]:
+        return {"rule": self.rule}
+
+
+@dataclass(frozen=True)
 class DDD(CircuitTechnique):
     rule: str = "xx"
+    # alone, a circuit technique (its own run reports pulses and schedule); in a composition,
+    # a transform in front of the circuit technique
+    in_composition: ClassVar[type[Technique]] = DDDTransform
 
     name = "ddd"
     help = "digital dynamical decoupling (Mitiq's rules in the idle windows)"

@@ -49,7 +49,7 @@ def strategy_names() -> list[str]:
     """Every technique and every valid composition of one readout, one transform and one
     circuit technique (readout first: rem+zne, pt+zne, rem+pt+zne)."""
     names = list(TECHNIQUES)
-    by_kind = {k: [n for n, c in TECHNIQUES.items() if c.kind == k and c.composable
+    by_kind = {k: [n for n, c in TECHNIQUES.items() if _composed(c).kind == k and c.composable
                    and n != Unmitigated.name] for k in KINDS}
     for r in ["", *by_kind["readout"]]:
         for t in ["", *by_kind["transform"]]:
@@ -65,6 +65,8 @@ def strategy_help() -> dict[str, str]:
     out = {}
     for name in strategy_names():
         parts = [TECHNIQUES[p] for p in name.split("+")]
+        if len(parts) > 1:
+            parts = [_composed(p) for p in parts]
         if len(parts) == 1:
             cls = parts[0]
             opts = ", ".join(f"{k}: {v}" for k, v in cls.options.items())
@@ -79,6 +81,11 @@ def strategy_help() -> dict[str, str]:
     return out
 
 
+def _composed(cls: type[Technique]) -> type[Technique]:
+    """The class a technique takes in a composition (DDD: a transform; most: itself)."""
+    return getattr(cls, "in_composition", None) or cls
+
+
 def _parts(name: str) -> list[type[Technique]]:
     names = name.split("+")
     unknown = [n for n in names if n not in TECHNIQUES]
@@ -86,6 +93,7 @@ def _parts(name: str) -> list[type[Technique]]:
         raise SpecError(f"unknown strategy {name!r}; valid: {', '.join(strategy_names())}")
     parts = [TECHNIQUES[n] for n in names]
     if len(parts) > 1:
+        parts = [_composed(p) for p in parts]
         kinds = [KINDS.index(p.kind) for p in parts]
         single = [k for k in kinds if KINDS[k] != "transform"]
         if kinds != sorted(kinds) or len(set(single)) != len(single) \
