@@ -59,3 +59,23 @@ def test_vectorised_pec_sampling_matches_mitiqs_sampler():
     layer_m = mitiq_drawn.estimates[0].circuit
     layer_n = numpy_drawn.estimates[0].circuit
     assert layer_m.gamma == pytest.approx(layer_n.gamma)
+
+
+@pytest.mark.parametrize("fold, calls", [("global", 1), ("random", 6)])
+def test_deterministic_folding_is_done_once_for_all_trials(rot2, monkeypatch, fold, calls):
+    """Global folding gives every trial the same circuits: Mitiq folds once (the trial
+    pool); random folding draws new folds per trial (one pass per trial, as before)."""
+    import mitiq.zne
+
+    seen = []
+    real = mitiq.zne.construct_circuits
+    monkeypatch.setattr(mitiq.zne, "construct_circuits",
+                        lambda *a, **k: seen.append(1) or real(*a, **k))
+    w = resolve(rot2, "ZZ")
+    sampler = ExactSampler(AerBackend(), NOISE, 2)
+    ts = run_trials(StrategySpec.parse(f"zne:fold={fold}"), w, NOISE, 200, 3, 6, sampler)
+    assert len(seen) == calls and len(ts.ok) == 6
+    if fold == "global":  # the shared folds are the circuits a trial folds itself
+        alone = StrategySpec.parse("zne").strategy.circuit.start()
+        folded = alone.construct(ts.estimates[0].logicals, np.random.default_rng(0), NOISE)
+        assert [c for c, _, _ in ts.estimates[-1].execs] == folded[0]

@@ -133,6 +133,18 @@ class ZNE(CircuitTechnique):
     def start(self) -> ZNERun:
         return ZNERun(self)
 
+    def trial_pool(self, logicals: list[cirq.Circuit], noise: NoiseModel, trials: int,
+                   seed: int, vectorised: bool) -> Any:
+        """Deterministic folding (global, identity) gives every trial the same circuits:
+        fold once for all trials (Mitiq's folding of a 1,000-gate circuit costs more than
+        its trial). Random folding and adaptive scales draw per trial: no pool."""
+        if self.fold == "random" or self.adaptive:
+            return None
+        from mitiq.zne import construct_circuits
+
+        method = fold_method(self.fold)
+        return [construct_circuits(c, list(self.scales), method) for c in logicals]
+
     def warnings(self, noise: NoiseModel) -> list[str]:
         if self.fold == "identity" and not getattr(noise, "idle_noise", True):
             return ["fold=identity inserts identity layers, and this noise model puts no noise "
@@ -172,6 +184,13 @@ def error_events(circuit: cirq.Circuit, noise: NoiseModel) -> float:
     return float(sum(noise.gate_depolarizing(op) for op in circuit.all_operations()))
 
 
+def fold_method(fold: str) -> Callable[[cirq.Circuit, float], Any]:
+    """Mitiq's deterministic scaling for `fold` (global or identity)."""
+    from mitiq.zne.scaling import fold_global, insert_id_layers
+
+    return fold_global if fold == "global" else insert_id_layers
+
+
 class ZNERun(CircuitRun):
     optimal_split = True
 
@@ -189,14 +208,16 @@ class ZNERun(CircuitRun):
         self.used_scales: list[float] = [] if self.adaptive else list(zne.scales)
         self.theory_note = ("adaptive scale factors fixed at those of the timed run"
                             if self.adaptive else None)
+        self._pool: list[list[cirq.Circuit]] | None = None
+
+    def use_pool(self, pool: Any) -> None:
+        self._pool = pool
 
     def _scale_method(self, rng: np.random.Generator) -> Callable[[cirq.Circuit, float], Any]:
-        from mitiq.zne.scaling import fold_gates_at_random, fold_global, insert_id_layers
+        from mitiq.zne.scaling import fold_gates_at_random
 
-        if self.zne.fold == "global":
-            return fold_global
-        if self.zne.fold == "identity":
-            return insert_id_layers
+        if self.zne.fold != "random":
+            return fold_method(self.zne.fold)
         seed = int(rng.integers(2**31))
         return lambda c, s: fold_gates_at_random(c, s, seed=seed)
 
@@ -215,7 +236,10 @@ class ZNERun(CircuitRun):
             out = [[method(c, self._next_scale)] for c in logicals]
             self.effective_scales.extend(self._effective(logicals, out, noise))
             return out
-        out = [construct_circuits(c, list(self.zne.scales), method) for c in logicals]
+        if self._pool is not None:  # the folds every trial shares (ZNE.trial_pool)
+            out = [list(circuits) for circuits in self._pool]
+        else:
+            out = [construct_circuits(c, list(self.zne.scales), method) for c in logicals]
         self.effective_scales = self._effective(logicals, out, noise)
         return out
 
