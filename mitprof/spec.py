@@ -24,7 +24,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
+from .errors import SpecError, shorten
 from .seeds import FAMILY_MAX_SEED, MAX_SEED, check_seed  # noqa: F401  (MAX_SEED: re-exported)
 
 DEFAULT_NOISE_LEVEL = 0.01
@@ -123,7 +123,8 @@ def _table(value: object, path: str) -> Mapping[str, Any]:
 def _known_keys(table: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
     for key in table:
         if key not in allowed:
-            where = f"{path}.{key}" if path else str(key)
+            # a key of any length: its start and its end, so the message stays one line
+            where = shorten(f"{path}.{key}" if path else str(key), 80)
             raise SpecError(f"{where}: unknown key; valid keys: {', '.join(allowed)}")
 
 
