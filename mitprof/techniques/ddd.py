@@ -88,25 +88,30 @@ class DDDRun(Identity):
         return d
 
 
-@dataclass(frozen=True)
-class DDDTransform(CircuitTransform):
-    """`ddd` in front of another circuit technique (`ddd+zne`): the pulses inserted into
-    every circuit that technique executes (each folded circuit), one variant each."""
+class _Rule:
+    """What `ddd` alone and `ddd` in a composition share: the rule option and its label."""
 
-    rule: str = "xx"
-
-    name = "ddd"
-    help = "digital dynamical decoupling (Mitiq's rules in the idle windows)"
-    options = {"rule": "xx|xyxy|yy (Mitiq's DDD rules)"}
-    examples = ("rule=xyxy",)
+    rule: str
+    name: ClassVar[str] = "ddd"
+    help: ClassVar[str] = "digital dynamical decoupling (Mitiq's rules in the idle windows)"
+    options: ClassVar[Mapping[str, str]] = {"rule": "xx|xyxy|yy (Mitiq's DDD rules)"}
+    examples: ClassVar[tuple[str, ...]] = ("rule=xyxy", "rule=yy")
 
     @classmethod
-    def from_options(cls, opts: Mapping[str, str]) -> DDDTransform:
-        return cls(rule=choice(opts.get("rule"), "DDD rule", "xx", RULES))
+    def from_options(cls, opts: Mapping[str, str]) -> Any:
+        return cls(rule=choice(opts.get("rule"), "DDD rule", "xx", RULES))  # type: ignore[call-arg]
 
     @property
     def label(self) -> str:
         return f"ddd[{self.rule}]"
+
+
+@dataclass(frozen=True)
+class DDDTransform(_Rule, CircuitTransform):
+    """`ddd` in front of another circuit technique (`ddd+zne`): the pulses inserted into
+    every circuit that technique executes (each folded circuit), one variant each."""
+
+    rule: str = "xx"
 
     def apply(self, circuit: cirq.Circuit, rng: np.random.Generator, noise: NoiseModel
               ) -> list[cirq.Circuit]:
@@ -117,24 +122,11 @@ class DDDTransform(CircuitTransform):
 
 
 @dataclass(frozen=True)
-class DDD(CircuitTechnique):
+class DDD(_Rule, CircuitTechnique):
     rule: str = "xx"
     # alone, a circuit technique (its own run reports pulses and schedule); in a composition,
     # a transform in front of the circuit technique
     in_composition: ClassVar[type[Technique]] = DDDTransform
-
-    name = "ddd"
-    help = "digital dynamical decoupling (Mitiq's rules in the idle windows)"
-    options = {"rule": "xx|xyxy|yy (Mitiq's DDD rules)"}
-    examples = ("rule=xyxy", "rule=yy")
-
-    @classmethod
-    def from_options(cls, opts: Mapping[str, str]) -> DDD:
-        return cls(rule=choice(opts.get("rule"), "DDD rule", "xx", RULES))
-
-    @property
-    def label(self) -> str:
-        return f"ddd[{self.rule}]"
 
     def start(self) -> DDDRun:
         return DDDRun(self)
