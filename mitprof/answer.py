@@ -129,6 +129,8 @@ def rank(results: Sequence[Mapping[str, Any]], target_error: float | None = None
             status = NO_STATISTICS
         else:
             need = model.shots_for(target.error)
+            if k == 0 and target.baseline_bias:  # its own |bias|: never, whatever rounding says
+                need = "unreachable"
             status = (REACHES if not isinstance(need, str)
                       else UNREACHABLE if _beyond(r, target.error)
                       or (k == 0 and target.baseline_bias) else UNRESOLVED)
@@ -182,7 +184,10 @@ def _sentence(target: Target, entries: Sequence[Entry],
     ratio = nxt.shots_to_target / win.shots_to_target
     # N = sigma^2 / (E^2 - bias^2): say which factor the winner gains more on
     var_gain = nxt.sigma2_per_shot / win.sigma2_per_shot if win.sigma2_per_shot > 0 else math.inf
-    room = (target.error**2 - (win.bias or 0.0) ** 2) / (target.error**2 - (nxt.bias or 0.0) ** 2)
+    # the error budget left to shot noise, winner over runner-up (the runner-up's shots come
+    # from its debiased bias^2, so its raw bias may sit at or above the target: no room)
+    den = target.error**2 - (nxt.bias or 0.0) ** 2
+    room = (target.error**2 - (win.bias or 0.0) ** 2) / den if den > 0 else math.inf
     why = ("it has no shot noise" if not math.isfinite(var_gain) else
            f"its variance per shot is {var_gain:.3g}x lower" if var_gain >= room else
            f"its bias ({win.bias:.2g} against {nxt.bias:.2g}) leaves more of the error "
