@@ -16,8 +16,9 @@ from mitprof.report.versus_classical import rows
 
 def main(directory: str) -> None:
     ds = load(directory)
-    m_of = {(p.circuit, p.noise_level, r.get("strategy")): interval(r.get("variance_multiplier"))
-            for p in ds.done for r in p.results}
+    # a device point's noise setting is its scale (versus_classical.rows does the same)
+    m_of = {(p.circuit, p.noise_level if p.device is None else p.noise_scale, r.get("strategy")):
+            interval(r.get("variance_multiplier")) for p in ds.done for r in p.results}
     for v in rows(ds):
         m = m_of.get((v["circuit"], v["noise_level"], v["strategy"]))
         ms = "-" if m is None else f"{m[0]:.3g} ({m[1]:.3g}-{m[2]:.3g})"
