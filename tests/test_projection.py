@@ -284,3 +284,16 @@ def test_projected_rows_carry_bias_shots_and_qpu_seconds(store):
     assert c is not None and c["target_error"] == pytest.approx(1 - gate_decay * read_decay)
     # held-out points compare the projected bias with the measured one
     assert set(proj.bias_coverage()) == {"pec", "rem_tensored"}
+
+
+def test_report_has_a_projection_section_or_says_why_not(store, monkeypatch):
+    from mitprof.report import projection_section, render_report
+
+    # widths 3-7 only: nothing wider than 10 to hold out
+    assert "Not projected: the store" in render_report(store)
+    monkeypatch.setattr(projection_section, "FIT_MAX_WIDTH", 5)  # 7 is held out
+    page = render_report(store)
+    section = page[page.index('<section id="projection">'):]
+    section = section[:section.index("</section>")]
+    assert "<svg" in section and "ghz:n=127" in section and "QPU" in section
+    assert "pec</td><td class=\"n\">" in section and "Not projected" not in section
