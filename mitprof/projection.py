@@ -499,7 +499,8 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
                          if isinstance(t := ((ds.spec or {}).get("sweep") or {})
                                        .get("target_error"), int | float)), None)
     target = target_error if target_error is not None else store_target
-    costing = _Costing(target, hardware, device)
+    costing = _Costing(target, "given" if target_error is not None else "the store's sweep target",
+                       hardware, device)
     if not groups:
         raise SpecError("no family points with mitigated results in "
                         f"{', '.join(ds.source for ds in datasets)}")
@@ -569,8 +570,9 @@ def _sigma0_fit(points: list[tuple[int, float]]) -> Any:
 class _Costing:
     """Bias, shots and QPU seconds of a predicted row (`projection_cost`)."""
 
-    def __init__(self, target: float | None, hardware: str | None, device: str | None):
-        self.target, self.hardware, self.device = target, hardware, device
+    def __init__(self, target: float | None, source: str, hardware: str | None,
+                 device: str | None):
+        self.target, self.source, self.hardware, self.device = target, source, hardware, device
         self.used_hw: set[str] = set()
         self.cache: dict[tuple[str, str], Any] = {}
 
@@ -594,7 +596,7 @@ class _Costing:
         target = self.target if self.target is not None else raw
         out: dict[str, Any] = {
             "bias": b, "bias_label": b_label, "unmitigated_bias": raw, "target_error": target,
-            "target_source": ("given" if self.target is not None else
+            "target_source": (self.source if self.target is not None else
                               "the unmitigated bias here")}
         # the measured (signed) bias, on a stored point only
         measured = interval(result.get("bias")) if circuit == p.circuit else None

@@ -293,7 +293,26 @@ def test_report_has_a_projection_section_or_says_why_not(store, monkeypatch):
     assert "Not projected: the store" in render_report(store)
     monkeypatch.setattr(projection_section, "FIT_MAX_WIDTH", 5)  # 7 is held out
     page = render_report(store)
-    section = page[page.index('<section id="projection">'):]
+    section = page[page.index('<h3 id="projection">'):]  # inside the width section
     section = section[:section.index("</section>")]
     assert "<svg" in section and "ghz:n=127" in section and "QPU" in section
     assert "pec</td><td class=\"n\">" in section and "Not projected" not in section
+
+
+def test_the_store_s_target_error_and_hardware_model_are_used(store):
+    from dataclasses import replace
+
+    import mitprof
+    from mitprof.hardware import PRESETS
+    from mitprof.projection_cost import hardware_of
+    from mitprof.report.data import load
+
+    ds = replace(load(store), spec={"sweep": {"target_error": 0.3}})
+    c = next(r.cost for r in mitprof.project(ds, widths=[20], fit_max_width=5).rows
+             if r.role == "projected")
+    assert c is not None and c["target_error"] == 0.3
+    assert c["target_source"] == "the store's sweep target" and c["hardware"] == "ibm_eagle"
+    assert hardware_of({"hardware": PRESETS["ibm_heron"].to_dict()}, None) == PRESETS["ibm_heron"]
+    custom = hardware_of({"hardware": {"name": "custom", "t_2q": 1e-6, "t_rep": 1e-4}}, None)
+    assert custom is not None and (custom.t_2q, custom.t_rep, custom.t_1q) == (1e-6, 1e-4, 0.0)
+    assert hardware_of({}, None) is None
