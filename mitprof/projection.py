@@ -623,7 +623,8 @@ class _Costing:
               else pc.hardware_of(p.doc, noise) or get_model("ibm_eagle"))
         if self.hardware is None and dev is not None and hw.kind == "ibm":
             hw = hw.on_device(noise)
-        self.used_hw.add(hw.name + (" on the device's durations" if hw.timing else ""))
+        hw_name = hw.name + (" on the device's durations" if hw.timing else "")
+        self.used_hw.add(hw_name)
         if out["shots"] is not None:
             scales = (details.get("scale_factors") or [1.0]) if technique == "zne" else [1.0]
             n3 = tuple(out["shots"][k] for k in ("estimate", "ci_low", "ci_high"))
@@ -631,7 +632,7 @@ class _Costing:
             out["qpu_seconds"] = dict(zip(("estimate", "ci_low", "ci_high"), t, strict=True))
         else:
             out["qpu_seconds"] = None
-        out["hardware"] = hw.name
+        out["hardware"] = hw_name
         return out
 
     def notes(self) -> list[str]:

@@ -137,8 +137,11 @@ def qpu_seconds(n: Interval3, circuit: Any, n_qubits: int, hw: HardwareModel,
         fixed = hw.t_job + sum(_google_terms(n_qubits, int(len(circuit) * s))[0]
                                for s in scales)
     else:
-        gates = circuit_duration(circuit, hw) - (0.0 if hw.timing else hw.t_measure)
-        measure = 0.0 if hw.timing else hw.t_measure
+        import cirq
+
+        # a device schedule's readout is what it gives an empty circuit
+        measure = hw.timing.circuit_seconds(cirq.Circuit()) if hw.timing else hw.t_measure
+        gates = circuit_duration(circuit, hw) - measure
         per_shot = hw.t_rep + float(np.mean(scales)) * gates + measure
         fixed = hw.t_job + circuits * hw.t_circuit
     t = (fixed + n[0] * per_shot, fixed + n[1] * per_shot, fixed + n[2] * per_shot)

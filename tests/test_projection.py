@@ -186,6 +186,10 @@ def test_projection_under_a_device_and_a_target_wider_than_it(store):
     wide = rows[("pec", 200)]
     assert wide.predicted is None and "device brisbane has 127" in str(wide.reason)
     assert any("device brisbane" in n for n in proj.notes)
+    # QPU seconds on the device's own durations (the store has no hardware model)
+    c = rows[("pec", 20)].cost
+    assert c is not None and c["hardware"] == "ibm_eagle on the device's durations"
+    assert c["qpu_seconds"]["estimate"] > 2.0 + c["shots"]["estimate"] * 250e-6
 
 
 def test_versus_classical_rows_give_time_to_target_and_a_verdict():
