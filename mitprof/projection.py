@@ -611,6 +611,9 @@ class _Costing:
             out["bias_in_measured"] = None if b is None else m["ci_low"] <= b <= m["ci_high"]
         if pred is None:
             out["shots"], out["shots_reason"] = None, "not projected: no predicted multiplier"
+        elif not target > 0:
+            out["shots"], out["shots_reason"] = None, ("not projected: no target error (the "
+                                                       "unmitigated bias is 0; give one)")
         elif isinstance(sigma0, str):
             out["shots"], out["shots_reason"] = None, f"not projected: {sigma0}"
         else:
