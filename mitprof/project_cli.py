@@ -59,7 +59,8 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
         rates; ZNE: the noisy decay through the extrapolation coefficients; readout: the
         confusion factors), fitted by weighted least squares on widths <= --fit-max-width,
         checked on the wider measured points (held out), and predicted at --to with 95%
-        intervals. A fit inconsistent with the measured intervals predicts nothing and
+        intervals, with the bias, the total shots to --target-error and the QPU seconds
+        they imply. A fit inconsistent with the measured intervals predicts nothing and
         says so.
         """
         from .atomic import check_target, write_atomically

@@ -24,7 +24,8 @@ interval (sigma = (ln hi - ln lo) / 3.92). A fit whose chi-square exceeds its 99
 is inconsistent with the measured intervals: it is reported, and predicts nothing. Where x
 does not vary over the fitted points (a slope cannot be determined) the model is the
 constant a, and predicts only at regressors within 25% of the fitted ones. Prediction
-intervals are 95%, from the parameters' covariance (delta method).
+intervals are 95%, from the parameters' covariance (delta method). Each row's bias, total
+shots to a target error and QPU seconds follow from its prediction (`projection_cost`).
 """
 
 from __future__ import annotations
