@@ -34,6 +34,12 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
     @click.option("--fit-max-width", default=10, show_default=True,
                   type=click.IntRange(min=1), help="Fit on widths up to this; wider measured "
                   "points are held out and compared with their predictions.")
+    @click.option("--target-error", type=float, default=None,
+                  help="RMSE the projected shots and QPU seconds reach [default: the store's "
+                  "sweep target, else each row's unmitigated bias].")
+    @click.option("--hardware", default=None,
+                  help="Hardware model for QPU seconds (a preset) [default: the store's, "
+                  "else ibm_eagle].")
     @click.option("--json", "json_out", metavar="FILE",
                   type=click.Path(dir_okay=False, path_type=Path),
                   help="Also write the projection as JSON.")
@@ -43,7 +49,8 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
                   "points on them.")
     @user_errors
     def project(stores: tuple[Path, ...], to: str, depth: str | None, device: str | None,
-                fit_max_width: int, json_out: Path | None, html_out: Path | None) -> None:
+                fit_max_width: int, target_error: float | None, hardware: str | None,
+                json_out: Path | None, html_out: Path | None) -> None:
         """Fit cost models to the measured multipliers in STORE (several: pooled) and
         project them.
 
@@ -52,7 +59,8 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
         rates; ZNE: the noisy decay through the extrapolation coefficients; readout: the
         confusion factors), fitted by weighted least squares on widths <= --fit-max-width,
         checked on the wider measured points (held out), and predicted at --to with 95%
-        intervals. A fit inconsistent with the measured intervals predicts nothing and
+        intervals, with the bias, the total shots to --target-error and the QPU seconds
+        they imply. A fit inconsistent with the measured intervals predicts nothing and
         says so.
         """
         from .atomic import check_target, write_atomically
@@ -62,7 +70,7 @@ def register(group: click.Group, user_errors: Callable[..., Any]) -> None:
             if target is not None:
                 check_target(target)  # refused before anything is computed
         proj = run(list(stores), widths=to, depths=depth, device=device,
-                   fit_max_width=fit_max_width)
+                   fit_max_width=fit_max_width, target_error=target_error, hardware=hardware)
         outputs = []
         if json_out is not None:
             outputs.append((json_out, json.dumps(proj.to_dict(), indent=1) + "\n"))

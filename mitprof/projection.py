@@ -24,7 +24,8 @@ interval (sigma = (ln hi - ln lo) / 3.92). A fit whose chi-square exceeds its 99
 is inconsistent with the measured intervals: it is reported, and predicts nothing. Where x
 does not vary over the fitted points (a slope cannot be determined) the model is the
 constant a, and predicts only at regressors within 25% of the fitted ones. Prediction
-intervals are 95%, from the parameters' covariance (delta method).
+intervals are 95%, from the parameters' covariance (delta method). Each row's bias, total
+shots to a target error and QPU seconds follow from its prediction (`projection_cost`).
 """
 
 from __future__ import annotations
@@ -262,6 +263,7 @@ class Row:
     predicted: tuple[float, float, float] | None
     reason: str | None
     measured: tuple[float, float, float] | None
+    cost: Mapping[str, Any] | None = None  # bias, shots, QPU seconds (`projection_cost`)
 
     @property
     def overlap(self) -> bool | None:
@@ -278,7 +280,8 @@ class Row:
                 "circuit": self.circuit, "width": self.width, "depth": self.depth,
                 "role": self.role, "x": self.x if math.isfinite(self.x) else None,
                 "predicted": iv(self.predicted),
-                "reason": self.reason, "measured": iv(self.measured), "overlap": self.overlap}
+                "reason": self.reason, "measured": iv(self.measured), "overlap": self.overlap,
+                "cost": None if self.cost is None else dict(self.cost)}
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,18 @@ class Projection:
                 c[1] += 1
         return {k: (v[0], v[1]) for k, v in out.items()}
 
+    def bias_coverage(self) -> dict[str, tuple[int, int]]:
+        """Per technique: (held-out points whose projected bias lies in the measured |bias|
+        95% interval, held-out points with both)."""
+        out: dict[str, list[int]] = {}
+        for r in self.rows:
+            ok = None if r.cost is None else r.cost.get("bias_in_measured")
+            if r.role == "held-out" and ok is not None:
+                c = out.setdefault(r.technique, [0, 0])
+                c[0] += bool(ok)
+                c[1] += 1
+        return {k: (v[0], v[1]) for k, v in out.items()}
+
     def to_dict(self) -> dict[str, Any]:
         return {"fit_max_width": self.fit_max_width,
                 "fits": {k: (v if isinstance(v, str) else v.to_dict())
@@ -306,6 +321,8 @@ class Projection:
                 "rows": [r.to_dict() for r in self.rows],
                 "coverage": {k: {"overlapping": a, "held_out": b}
                              for k, (a, b) in self.coverage().items()},
+                "bias_coverage": {k: {"within": a, "held_out": b}
+                                  for k, (a, b) in self.bias_coverage().items()},
                 "notes": list(self.notes)}
 
     def table(self) -> str:
@@ -332,14 +349,34 @@ class Projection:
                 pred = fmt(r.predicted) if r.predicted or not r.reason else f"({r.reason})"
                 lines.append(f"  {r.role:9s} {r.circuit:40s} {r.x:8.4g} {pred:>28s} "
                              f"{fmt(r.measured):>28s} {ov}")
+                if r.role == "projected" and r.cost is not None:
+                    lines.append("  " + " " * 10 + cost_line(r.cost))
         cov = self.coverage()
         if cov:
             lines.append(f"held-out coverage (fit on widths <= {self.fit_max_width}; "
                          "predicted and measured 95% intervals overlap):")
             for k, (a, b) in sorted(cov.items()):
                 lines.append(f"  {k:14s} {a}/{b} ({100 * a / b:.0f}%)")
+        bias = self.bias_coverage()
+        if bias:
+            lines.append("held-out bias (projected bias inside the measured |bias| 95% interval):")
+            for k, (a, b) in sorted(bias.items()):
+                lines.append(f"  {k:14s} {a}/{b}")
         lines.extend(self.notes)
         return "\n".join(lines)
+
+
+def cost_line(c: Mapping[str, Any]) -> str:
+    """One line: bias, shots and QPU seconds of a row's cost (`_Costing.cost`)."""
+    def iv(d: Mapping[str, float] | None, unit: str = "") -> str:
+        return "-" if d is None else (f"{d['estimate']:.3g}{unit} ({d['ci_low']:.3g}-"
+                                      f"{d['ci_high']:.3g}{unit})")
+
+    b = "-" if c["bias"] is None else f"{c['bias']:.3g}"
+    shots = iv(c["shots"]) if c["shots"] is not None else str(c.get("shots_reason"))
+    return (f"bias {b} (unmitigated {c['unmitigated_bias']:.3g}); to RMSE "
+            f"{c['target_error']:.3g}: shots {shots}, QPU {iv(c['qpu_seconds'], ' s')} "
+            f"on {c['hardware']}")
 
 
 def parse_targets(text: str | None) -> list[int]:
@@ -406,12 +443,15 @@ def _noise_key(doc: Mapping[str, Any]) -> str:
 
 def project(store: Any, widths: Iterable[int] | str | None = None,
             depths: Iterable[int] | str | None = None, device: str | None = None,
-            fit_max_width: int = 10) -> Projection:
+            fit_max_width: int = 10, target_error: float | None = None,
+            hardware: str | None = None) -> Projection:
     """Fit each (circuit family, noise, strategy) of `store` (a sweep directory or a
     Dataset, or a list of them: their points pooled, each point once) on its points of width
     <= fit_max_width, check the fit against the wider measured points (held out), and
     predict M at `widths` x `depths` (default: the depths measured). `device` computes the
-    target regressors under that device's noise."""
+    target regressors under that device's noise. Each prediction also gets its bias, total
+    shots to RMSE `target_error` (default: the store's sweep target, else the unmitigated
+    bias there) and QPU seconds on `hardware` (default: the store's model, else ibm_eagle)."""
     from .circuits import resolve
     from .report.data import family_params, interval, load
 
@@ -421,6 +461,12 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
         from .devices import get_device
 
         get_device(device)  # an unknown device is refused before anything is computed
+    if target_error is not None and not (math.isfinite(target_error) and target_error > 0):
+        raise SpecError(f"target error must be a positive number, got {target_error!r}")
+    if hardware is not None:
+        from .hardware import get_model
+
+        get_model(hardware)
     sources = list(store) if isinstance(store, list | tuple) else [store]
     datasets: list[Dataset] = [load(src) for src in sources]
     done: dict[str, PointRecord] = {}  # the same point in two stores counts once
@@ -438,15 +484,24 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
         return cache[key]
 
     groups: dict[str, list[tuple[PointRecord, Mapping[str, Any]]]] = {}
+    baseline: dict[str, list[tuple[int, float]]] = {}  # unmitigated sigma0^2 per setting
     for p in done.values():
         if family_params(p.circuit) is None or p.n_qubits is None:
             continue
+        setting = f"{p.facet} | {p.backend} | {_noise_key(p.doc)} | {p.shots} shots"
         for r in p.results:
             if r.get("name") == "unmitigated":
+                s2 = r.get("sigma2_per_shot")
+                if isinstance(s2, int | float) and math.isfinite(s2):
+                    baseline.setdefault(setting, []).append((p.n_qubits, float(s2)))
                 continue
-            key = (f"{p.facet} | {p.backend} | {_noise_key(p.doc)} | {p.shots} shots | "
-                   f"{r.get('strategy')}")
-            groups.setdefault(key, []).append((p, r))
+            groups.setdefault(f"{setting} | {r.get('strategy')}", []).append((p, r))
+    store_target = next((float(t) for ds in datasets
+                         if isinstance(t := ((ds.spec or {}).get("sweep") or {})
+                                       .get("target_error"), int | float)), None)
+    target = target_error if target_error is not None else store_target
+    costing = _Costing(target, "given" if target_error is not None else "the store's sweep target",
+                       hardware, device)
     if not groups:
         raise SpecError("no family points with mitigated results in "
                         f"{', '.join(ds.source for ds in datasets)}")
@@ -459,7 +514,7 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
             fits[key] = f"no cost model for {r0.get('strategy')}"
             continue
         technique = str(r0.get("name"))
-        obs: list[tuple[Observation, PointRecord]] = []
+        obs: list[tuple[Observation, PointRecord, Mapping[str, Any]]] = []
         for p, r in members:
             m = interval(r.get("variance_multiplier"))
             if m is None or m[1] <= 0 or m[0] <= 0 or not m[1] < m[2]:
@@ -467,20 +522,23 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
             assert p.n_qubits is not None
             x = regressor(model, p.circuit, p, None)
             if math.isfinite(x):  # e.g. PEC with nothing to invert: no regressor
-                obs.append((Observation(p.circuit, p.n_qubits, p.depth, x, m), p))
-        train = [o for o, _ in obs if o.width <= fit_max_width]
+                obs.append((Observation(p.circuit, p.n_qubits, p.depth, x, m), p, r))
+        train = [o for o, _, _ in obs if o.width <= fit_max_width]
         if len(train) < 2:
             fits[key] = (f"{len(train)} measured point(s) with an interval at widths <= "
                          f"{fit_max_width}: at least 2 are needed")
             continue
         f = fit(model, train)
         fits[key] = f
-        for o, _ in sorted(obs, key=lambda t: (t[0].depth or 0, t[0].width)):
+        sigma0 = _sigma0_fit(baseline.get(key.rsplit(" | ", 1)[0], []))
+        for o, p, r in sorted(obs, key=lambda t: (t[0].depth or 0, t[0].width)):
             pred, why = f.predict(o.x)
             rows.append(Row(key, str(r0.get("strategy")), technique, o.circuit, o.width,
                             o.depth, "fitted" if o.width <= fit_max_width else "held-out",
-                            o.x, pred, why, o.m))
-        measured: list[int | None] = [*sorted({o.depth for o, _ in obs if o.depth is not None})]
+                            o.x, pred, why, o.m,
+                            costing.cost(r, o.circuit, o.width, pred, p, None, sigma0)))
+        measured: list[int | None] = [*sorted({o.depth for o, _, _ in obs
+                                               if o.depth is not None})]
         targets: list[int | None] = [*depths] or measured or [None]
         for d in targets:
             for n in widths:
@@ -493,10 +551,98 @@ def project(store: Any, widths: Iterable[int] | str | None = None,
                     continue
                 pred, why = f.predict(x)
                 rows.append(Row(key, str(r0.get("strategy")), technique, circuit, n, d,
-                                "projected", x, pred, why, None))
+                                "projected", x, pred, why, None,
+                                costing.cost(r0, circuit, n, pred, p0, device, sigma0)))
     notes = []
     if device is not None:
         notes.append(f"projected regressors use device {device}'s noise; the fitted "
                      "parameters come from the store's noise (an assumption: the model "
                      "transfers through its regressor)")
+    notes.extend(costing.notes())
     return Projection(fit_max_width, fits, tuple(rows), tuple(notes))
+
+
+def _sigma0_fit(points: list[tuple[int, float]]) -> Any:
+    from .projection_cost import VarianceFit
+
+    return VarianceFit.of([w for w, _ in points], [s for _, s in points])
+
+
+class _Costing:
+    """Bias, shots and QPU seconds of a predicted row (`projection_cost`)."""
+
+    def __init__(self, target: float | None, source: str, hardware: str | None,
+                 device: str | None):
+        self.target, self.source, self.hardware, self.device = target, source, hardware, device
+        self.used_hw: set[str] = set()
+        self.cache: dict[tuple[str, str], Any] = {}
+
+    def cost(self, result: Mapping[str, Any], circuit: str, width: int,
+             pred: tuple[float, float, float] | None, p: PointRecord, dev: str | None,
+             sigma0: Any) -> dict[str, Any]:
+        from . import projection_cost as pc
+        from .circuits import resolve
+        from .hardware import get_model
+        from .report.data import interval
+
+        key = (circuit, _noise_key(p.doc) + f"|{dev}")
+        if key not in self.cache:
+            w, noise = _noise_of(p.doc, resolve(circuit), dev)
+            self.cache[key] = (w, noise, pc.term_decays(w, noise))
+        w, noise, (scale, f_gate, f_read) = self.cache[key]
+        details = result.get("details") or {}
+        technique = str(result.get("name"))
+        b, b_label = pc.bias(technique, details, scale, f_gate, f_read)
+        raw = scale * (1 - f_gate * f_read)
+        target = self.target if self.target is not None else raw
+        out: dict[str, Any] = {
+            "bias": b, "bias_label": b_label, "unmitigated_bias": raw, "target_error": target,
+            "target_source": (self.source if self.target is not None else
+                              "the unmitigated bias here")}
+        # the measured (signed) bias, on a stored point only
+        measured = interval(result.get("bias")) if circuit == p.circuit else None
+        out["measured_abs_bias"] = out["bias_in_measured"] = None
+        if measured is not None:
+            out["measured_abs_bias"] = dict(zip(
+                ("estimate", "ci_low", "ci_high"),
+                (abs(measured[0]), 0.0 if measured[1] <= 0 <= measured[2] else
+                 min(abs(measured[1]), abs(measured[2])),
+                 max(abs(measured[1]), abs(measured[2]))), strict=True))
+            m = out["measured_abs_bias"]
+            out["bias_in_measured"] = None if b is None else m["ci_low"] <= b <= m["ci_high"]
+        if pred is None:
+            out["shots"], out["shots_reason"] = None, "not projected: no predicted multiplier"
+        elif not target > 0:
+            out["shots"], out["shots_reason"] = None, ("not projected: no target error (the "
+                                                       "unmitigated bias is 0; give one)")
+        elif isinstance(sigma0, str):
+            out["shots"], out["shots_reason"] = None, f"not projected: {sigma0}"
+        else:
+            n, why = pc.shots(pred, sigma0.predict(width), target, b)
+            out["shots"] = None if n is None else dict(zip(("estimate", "ci_low", "ci_high"),
+                                                           n, strict=True))
+            out["shots_reason"] = why
+            out["sigma0_2"] = sigma0.predict(width)[0]
+        hw = (get_model(self.hardware) if self.hardware is not None
+              else pc.hardware_of(p.doc, noise) or get_model("ibm_eagle"))
+        if self.hardware is None and dev is not None and hw.kind == "ibm":
+            hw = hw.on_device(noise)
+        hw_name = hw.name + (" on the device's durations" if hw.timing else "")
+        self.used_hw.add(hw_name)
+        if out["shots"] is not None:
+            scales = (details.get("scale_factors") or [1.0]) if technique == "zne" else [1.0]
+            n3 = tuple(out["shots"][k] for k in ("estimate", "ci_low", "ci_high"))
+            t = pc.qpu_seconds(n3, w.circuit, w.n_qubits, hw, scales, len(scales))
+            out["qpu_seconds"] = dict(zip(("estimate", "ci_low", "ci_high"), t, strict=True))
+        else:
+            out["qpu_seconds"] = None
+        out["hardware"] = hw_name
+        return out
+
+    def notes(self) -> list[str]:
+        t = ("target error " + (f"{self.target:g}" if self.target is not None else
+                                "= each row's unmitigated bias (no target in the store)"))
+        return [f"shots and QPU seconds: {t}; hardware {', '.join(sorted(self.used_hw)) or '-'};"
+                " bias approximate (terms' ideal values +-1, decay from the summed error "
+                "rates); sigma0^2 empirical (ln sigma0^2 linear in ln width, unmitigated "
+                "points)"]

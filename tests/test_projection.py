@@ -156,6 +156,8 @@ def test_project_cli_validates_on_held_out_points_and_writes_its_page(store, tmp
     (["--to", "depth=4"], "expected width=N"),
     (["--to", "width=0"], "not a positive integer"),
     (["--device", "nowhere"], "unknown device"),
+    (["--target-error", "-1"], "target error must be"),
+    (["--hardware", "nowhere"], "unknown hardware model"),
 ])
 def test_project_bad_input_is_one_error_line(store, tmp_path, args, message):
     out = tmp_path / "p.json"
@@ -184,6 +186,10 @@ def test_projection_under_a_device_and_a_target_wider_than_it(store):
     wide = rows[("pec", 200)]
     assert wide.predicted is None and "device brisbane has 127" in str(wide.reason)
     assert any("device brisbane" in n for n in proj.notes)
+    # QPU seconds on the device's own durations (the store has no hardware model)
+    c = rows[("pec", 20)].cost
+    assert c is not None and c["hardware"] == "ibm_eagle on the device's durations"
+    assert c["qpu_seconds"]["estimate"] > 2.0 + c["shots"]["estimate"] * 250e-6
 
 
 def test_versus_classical_rows_give_time_to_target_and_a_verdict():
@@ -207,3 +213,110 @@ def test_versus_classical_rows_give_time_to_target_and_a_verdict():
     assert by["zne"]["verdict"] == "costs more than classical" and not by["zne"]["bound"]
     assert by["pec"]["shots"] == pytest.approx((100.0**2 - 1) / 0.01**2) and by["pec"]["bound"]
     assert by["rem"]["qpu_seconds"] is None and "unreachable" in by["rem"]["how"]
+
+
+def _lagrange_at_zero(scales):
+    return [math.prod(lj / (lj - li) for j, lj in enumerate(scales) if j != i)
+            for i, li in enumerate(scales)]
+
+
+def test_cost_formulas_bias_shots_and_qpu_seconds():
+    from mitprof import projection_cost as pc
+    from mitprof.hardware import get_model
+
+    scales, f_gate, f_read = [1.0, 2.0, 3.0], 0.9, 0.95
+    b, label = pc.bias("zne", {"factory": "richardson", "scale_factors": scales}, 2.0,
+                       f_gate, f_read)
+    extrapolated = f_read * sum(g * f_gate**s for g, s in zip(_lagrange_at_zero(scales),
+                                                                scales, strict=True))
+    assert b == pytest.approx(2.0 * (1 - extrapolated), rel=1e-12) and "approximate" in label
+    assert pc.bias("pec", {}, 2.0, f_gate, f_read)[0] == pytest.approx(2.0 * (1 - f_read))
+    assert pc.bias("zne", {"factory": "exp"}, 1.0, f_gate, f_read)[0] is None
+    # N = M sigma0^2 / (e^2 - b^2); ln N's half-widths: M's and sigma0^2's in quadrature
+    m, sigma0, target, bias = (10.0, 5.0, 20.0), (0.5, 0.1), 0.1, 0.06
+    n, why = pc.shots(m, sigma0, target, bias)
+    assert why is None and n is not None
+    n0 = 10.0 * 0.5 / (target**2 - bias**2)
+    ext = 1.959963984540054 * 0.1
+    assert n == pytest.approx((n0, n0 * math.exp(-math.sqrt(math.log(2) ** 2 + ext**2)),
+                               n0 * math.exp(math.sqrt(math.log(2) ** 2 + ext**2))), rel=1e-12)
+    assert pc.shots(m, sigma0, 0.05, bias)[0] is None
+    hw = get_model({"t_1q": 1e-7, "t_2q": 5e-7, "t_measure": 1e-6, "t_rep": 1e-4,
+                    "t_circuit": 0.5, "t_job": 2.0})
+    w = resolve("ghz:n=3")  # H, CNOT, CNOT: three layers
+    gates = 1e-7 + 2 * 5e-7
+    t = pc.qpu_seconds(n, w.circuit, 3, hw, scales, 3)
+    assert t == pytest.approx(tuple(2.0 + 3 * 0.5 + k * (1e-4 + 2.0 * gates + 1e-6)
+                                    for k in n), rel=1e-12)
+
+
+def test_projected_rows_carry_bias_shots_and_qpu_seconds(store):
+    import mitprof
+    from mitprof.hardware import circuit_duration, get_model
+    from mitprof.report.data import load
+
+    proj = mitprof.project(store, widths=[20], fit_max_width=5, target_error=0.2,
+                           hardware="ibm_heron")
+    rows = {r.technique: r for r in proj.rows if r.role == "projected"}
+    noise, w = Noise.from_level(0.01), resolve("ghz:n=20")  # the store's noise
+    # ghz chain: the term Z_i Z_i+1's light cone holds H and the CNOTs 0..i+1 (CNOT(i+1,
+    # i+2) touches qubit i+1 after CNOT(i,i+1)): i + 2 of them, n - 1 for the last term
+    n = 20
+    cnots = (sum(i + 2 for i in range(n - 2)) + n - 1) / (n - 1)
+    gate_decay = math.exp(-(noise.p1 + noise.p2 * cnots))
+    read_decay = (1 - noise.p01 - noise.p10) ** 2
+    s2 = sorted((p.n_qubits, r["sigma2_per_shot"]) for p in load(store).done
+                for r in p.results if r["name"] == "unmitigated")
+    slope, icpt = np.polyfit(np.log([n for n, _ in s2]), np.log([s for _, s in s2]), 1)
+    sigma0_2 = math.exp(icpt + slope * math.log(20))
+    hw = get_model("ibm_heron")
+    for technique, bias in (("pec", 1 - read_decay), ("rem_tensored", 1 - gate_decay)):
+        row = rows[technique]
+        c = row.cost
+        assert c is not None and row.predicted is not None
+        assert c["bias"] == pytest.approx(bias, rel=1e-9)
+        assert c["unmitigated_bias"] == pytest.approx(1 - gate_decay * read_decay, rel=1e-9)
+        shots = row.predicted[0] * sigma0_2 / (0.2**2 - bias**2)
+        assert c["shots"]["estimate"] == pytest.approx(shots, rel=1e-9)
+        assert c["shots"]["ci_low"] < shots < c["shots"]["ci_high"]
+        per_shot = hw.t_rep + circuit_duration(w.circuit, hw)
+        assert c["qpu_seconds"]["estimate"] == pytest.approx(hw.t_job + shots * per_shot,
+                                                             rel=1e-9)
+    # the default target is the unmitigated bias there
+    default = mitprof.project(store, widths=[20], fit_max_width=5)
+    c = next(r.cost for r in default.rows if r.role == "projected")
+    assert c is not None and c["target_error"] == pytest.approx(1 - gate_decay * read_decay)
+    # held-out points compare the projected bias with the measured one
+    assert set(proj.bias_coverage()) == {"pec", "rem_tensored"}
+
+
+def test_report_has_a_projection_section_or_says_why_not(store, monkeypatch):
+    from mitprof.report import projection_section, render_report
+
+    # widths 3-7 only: nothing wider than 10 to hold out
+    assert "Not projected: the store" in render_report(store)
+    monkeypatch.setattr(projection_section, "FIT_MAX_WIDTH", 5)  # 7 is held out
+    page = render_report(store)
+    section = page[page.index('<h3 id="projection">'):]  # inside the width section
+    section = section[:section.index("</section>")]
+    assert "<svg" in section and "ghz:n=127" in section and "QPU" in section
+    assert "pec</td><td class=\"n\">" in section and "Not projected" not in section
+
+
+def test_the_store_s_target_error_and_hardware_model_are_used(store):
+    from dataclasses import replace
+
+    import mitprof
+    from mitprof.hardware import PRESETS
+    from mitprof.projection_cost import hardware_of
+    from mitprof.report.data import load
+
+    ds = replace(load(store), spec={"sweep": {"target_error": 0.3}})
+    c = next(r.cost for r in mitprof.project(ds, widths=[20], fit_max_width=5).rows
+             if r.role == "projected")
+    assert c is not None and c["target_error"] == 0.3
+    assert c["target_source"] == "the store's sweep target" and c["hardware"] == "ibm_eagle"
+    assert hardware_of({"hardware": PRESETS["ibm_heron"].to_dict()}, None) == PRESETS["ibm_heron"]
+    custom = hardware_of({"hardware": {"name": "custom", "t_2q": 1e-6, "t_rep": 1e-4}}, None)
+    assert custom is not None and (custom.t_2q, custom.t_rep, custom.t_1q) == (1e-6, 1e-4, 0.0)
+    assert hardware_of({}, None) is None

@@ -31,7 +31,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
     (default: the sweep's name).
     """
     from .. import __version__
-    from . import devices, figures, measured, tables, versus_classical
+    from . import devices, figures, measured, projection_section, tables, versus_classical
 
     ds = load(source, name=title)
     name = title or ds.name
@@ -51,6 +51,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
         "measured_rows": measured.rows(ds),
         "devices": devices.device_view(ds),
         "versus": versus_classical.rows(ds),
+        "projection": projection_section.summary(ds),
         "noise_rows": tables.noise_rows(ds),
         "hardware": tables.hardware_models(ds),
         "settings": tables.run_settings(ds),

@@ -63,6 +63,8 @@ def render(proj: Projection, title: str) -> str:
                          "rows": [r.to_dict() for r in rows]})
     coverage = [{"technique": k, "overlapping": a, "held_out": b}
                 for k, (a, b) in sorted(proj.coverage().items())]
+    bias = [{"technique": k, "within": a, "held_out": b}
+            for k, (a, b) in sorted(proj.bias_coverage().items())]
     return str(_environment().get_template("projection.html").render(
-        title=title, version=__version__, sections=sections, coverage=coverage,
+        title=title, version=__version__, sections=sections, coverage=coverage, bias=bias,
         fit_max_width=proj.fit_max_width, notes=list(proj.notes)))
