@@ -160,9 +160,9 @@ class Comparison:
 
     def html(self, title: str | None = None) -> str:
         """One self-contained HTML page in the report's style."""
-        from .report import _environment
+        from .report.templating import environment
 
-        return _environment().get_template("compare.html").render(
+        return environment().get_template("compare.html").render(
             title=title or f"{Path(self.b).name} vs {Path(self.a).name}", c=self,
             version=_version(), rows=[_html_row(p) for p in self.pairs],
             unpaired=[{"label": _label(u.key), "reason": u.reason} for u in self.unpaired],

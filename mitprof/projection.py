@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import SpecError
+from .projection_cost import cone_error
 
 if TYPE_CHECKING:
     from .circuits import Workload
@@ -53,24 +54,6 @@ READOUT = ("rem", "rem_tensored", "trex")
 
 
 # ------------------------------------------------------------------ regressors
-
-def cone_error(w: Workload, noise: NoiseModel) -> float:
-    """|c|-weighted mean over the observable's terms of the summed error rates of the
-    operations in each term's backward light cone."""
-    ops = [(frozenset(q.x for q in op.qubits), noise.gate_depolarizing(op))  # type: ignore[attr-defined]
-           for op in w.circuit.all_operations()]
-    total = weight = 0.0
-    for coeff, pauli in w.observable.terms:
-        cone = {i for i, ch in enumerate(pauli) if ch != "I"}
-        err = 0.0
-        for qs, p in reversed(ops):
-            if qs & cone:
-                err += p
-                cone |= qs
-        total += abs(coeff) * err
-        weight += abs(coeff)
-    return total / weight if weight else 0.0
-
 
 def pec_load(representation: str) -> Callable[[Workload, NoiseModel], float]:
     """x = ln(n_t (gamma^2 - 1)) for PEC with Mitiq's `representation` (global, local)."""

@@ -38,10 +38,27 @@ Z95 = 1.959963984540054
 Interval3 = tuple[float, float, float]
 
 
+def cone_error(w: Workload, noise: NoiseModel) -> float:
+    """|c|-weighted mean over the observable's terms of the summed error rates of the
+    operations in each term's backward light cone."""
+    ops = [(frozenset(q.x for q in op.qubits), noise.gate_depolarizing(op))  # type: ignore[attr-defined]
+           for op in w.circuit.all_operations()]
+    total = weight = 0.0
+    for coeff, pauli in w.observable.terms:
+        cone = {i for i, ch in enumerate(pauli) if ch != "I"}
+        err = 0.0
+        for qs, p in reversed(ops):
+            if qs & cone:
+                err += p
+                cone |= qs
+        total += abs(coeff) * err
+        weight += abs(coeff)
+    return total / weight if weight else 0.0
+
+
 def term_decays(w: Workload, noise: NoiseModel) -> tuple[float, float, float]:
     """(sum_t |c_t|, gate decay exp(-x), readout decay): |c|-weighted means over terms."""
     from .noise.base import readout_rates
-    from .projection import cone_error
 
     p01, p10 = readout_rates(noise, w.n_qubits)
     d = 1.0 - p01 - p10

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..atomic import check_target, write_atomically
 from .data import Dataset, load
+from .templating import environment
 
 __all__ = ["Dataset", "load", "render_report", "write_report"]
 
@@ -62,7 +63,7 @@ def render_report(source: Any, *, title: str | None = None) -> str:
         "points_more": points_more,
         "has_points": bool(ds.done),
     }
-    return _environment().get_template("report.html").render(**context)
+    return environment().get_template("report.html").render(**context)
 
 
 def write_report(directory: str | Path, output: str | Path | None = None,
@@ -80,14 +81,6 @@ def write_report(directory: str | Path, output: str | Path | None = None,
 
         raise DamagedStoreError(f"wrote {target} from the readable points; {ds.problem}")
     return target
-
-
-def _environment() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    return Environment(loader=PackageLoader("mitprof.report", "templates"), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True)
 
 
 def _status(ds: Dataset) -> dict[str, Any]:

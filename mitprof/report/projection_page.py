@@ -52,7 +52,7 @@ def band_figure(group: str, rows: list[Row], key: str, fit_max_width: int) -> st
 
 def render(proj: Projection, title: str) -> str:
     from .. import __version__
-    from . import _environment
+    from .templating import environment
 
     sections: list[dict[str, Any]] = []
     for i, (group, f) in enumerate(proj.fits.items()):
@@ -65,6 +65,6 @@ def render(proj: Projection, title: str) -> str:
                 for k, (a, b) in sorted(proj.coverage().items())]
     bias = [{"technique": k, "within": a, "held_out": b}
             for k, (a, b) in sorted(proj.bias_coverage().items())]
-    return str(_environment().get_template("projection.html").render(
+    return str(environment().get_template("projection.html").render(
         title=title, version=__version__, sections=sections, coverage=coverage, bias=bias,
         fit_max_width=proj.fit_max_width, notes=list(proj.notes)))
