@@ -302,10 +302,9 @@ def list_(what: str) -> None:
         for name, text in strategy_help().items():
             click.echo(f"{name}  {text}")
     elif what == "devices":
-        from .devices import FAKE_DEVICES, GENERIC_DEFAULTS, get_device
+        from .devices import GENERIC_DEFAULTS, device_summaries
 
-        for name in FAKE_DEVICES:
-            d = get_device(name).summary()
+        for name, d in device_summaries().items():
             click.echo(f"{name}  {d['n_qubits']} qubits, basis {d['basis']}, median errors "
                        f"1q {d['median_1q_error']:.2e} 2q {d['median_2q_error']:.2e} readout "
                        f"{d['median_readout_error']:.2e}, T1 {d['median_t1'] * 1e6:.0f} us "

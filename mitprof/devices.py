@@ -98,6 +98,44 @@ class Calibration:
                 "source": self.source}
 
 
+def device_summaries() -> dict[str, dict[str, Any]]:
+    """`summary()` of every shipped snapshot, for `mitprof list devices`. Reading the
+    snapshots needs qiskit-ibm-runtime, whose import alone takes over a second: the summaries
+    are kept in a JSON file in the user's cache directory ($XDG_CACHE_HOME or ~/.cache),
+    keyed by the installed runtime and mitprof versions, and recomputed when either changes
+    or the file cannot be read. Failing to write it costs nothing but speed."""
+    import json
+    import os
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    from . import __version__
+
+    try:
+        key = f"{__version__}|{version('qiskit-ibm-runtime')}|{','.join(FAKE_DEVICES)}"
+    except PackageNotFoundError:
+        key = None  # get_device below says what to install
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mitprof" / \
+        "device_summaries.json"
+    if key is not None:
+        try:
+            doc = json.loads(cache.read_text())
+            if doc.get("key") == key:
+                return dict(doc["devices"])
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+    out = {name: get_device(name).summary() for name in FAKE_DEVICES}
+    if key is not None:
+        try:
+            from .atomic import write_atomically
+
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(cache, lambda fh: json.dump({"key": key, "devices": out}, fh))
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is only slower
+            pass
+    return out
+
+
 def device_names() -> list[str]:
     return [*FAKE_DEVICES, "generic:" + ",".join(f"{k}=.." for k in GENERIC_DEFAULTS)]
 

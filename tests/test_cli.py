@@ -46,6 +46,24 @@ def test_listing_imports_no_simulator_stack():
     assert out[-1] == "[]", out[-1]
 
 
+def test_device_listing_is_cached_and_then_needs_no_runtime_import(tmp_path):
+    """The first `mitprof list devices` reads the snapshots (through qiskit-ibm-runtime) and
+    caches their summaries; the next prints the same lines without importing it."""
+    import os
+
+    code = ("import sys\n"
+            "from mitprof.cli import main\n"
+            "main(['list', 'devices'], standalone_mode=False)\n"
+            "print('qiskit_ibm_runtime' in sys.modules)\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                    text=True, check=True, env=env).stdout.splitlines()
+                     for _ in range(2))
+    assert first[-1] == "True" and second[-1] == "False"
+    assert first[:-1] == second[:-1] and any(x.startswith("sherbrooke  ") for x in second)
+    assert (tmp_path / "mitprof" / "device_summaries.json").exists()
+
+
 def test_profile_json_is_one_document_with_the_promised_keys():
     res = run("profile", "ghz:n=2", "--strategy", "zne", "--strategy", "rem", "--shots", "200",
               "--repeats", "1", "--trials", "20", "--hardware", "ibm_heron", "--json")
