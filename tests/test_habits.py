@@ -147,11 +147,13 @@ def test_intervals_are_described_as_what_the_code_does():
     root = Path(mitprof.__file__).parent
     texts = [(Path(__file__).resolve().parent.parent / "README.md").read_text(),
              (root / "report" / "templates" / "report.html").read_text()]
-    assert "BCa" in stats.__doc__
+    # M: a studentized bootstrap of its logarithm (means and biases: BCa)
+    assert "studentized bootstrap" in stats.__doc__ and "BCa" in stats.__doc__
+    assert "studentized" in (stats.variance_multiplier.__doc__ or "")
     for text in texts:
         flat = " ".join(text.split())
         assert "percentile bootstrap" not in flat and "percentile-bootstrap" not in flat
-        assert "BCa bootstrap" in flat
+        assert "studentized bootstrap" in flat
 
 
 # ---------------------------------------------------------------- compare two stores
