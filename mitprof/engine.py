@@ -20,6 +20,7 @@ import numpy as np
 from .backends import MAX_DENSITY_QUBITS, Backend, compile_distinct, get_backend
 from .circuits import Workload, resolve
 from .errors import MitprofError, SpecError
+from .lowering import is_measurement
 from .measure import CLASSICAL_PHASE, PHASES, PhaseClock, now
 from .measured import latency_summary
 from .noise import Noise, NoiseModel
@@ -105,7 +106,7 @@ def count_jobs(jobs: Sequence[Job]) -> dict[str, Any]:
 
     main = [j for j in jobs if j.role == "main"]
     cal = [j for j in jobs if j.role == "calibration"]
-    gates = [sum(1 for op in j.circuit.all_operations() if not cirq.is_measurement(op))
+    gates = [sum(1 for op in j.circuit.all_operations() if not is_measurement(op))
              for j in main]
     return {
         "n_circuits": len(jobs),
@@ -511,6 +512,17 @@ def _statistics(rows: list[dict[str, Any]], specs: list[StrategySpec], workload:
                 skip: Sequence[bool] = (), bar: Any = None) -> None:
     """The statistics pass: trials (from exact distributions where they exist, else
     re-simulated), intervals, and theory (which needs exact distributions)."""
+    from .observables import shared_measurements
+
+    with shared_measurements():  # trials and theory measure the same pooled circuits
+        _statistics_rows(rows, specs, workload, noise, executor, sampler, shots, seed, trials,
+                         ideal, target_error, budgets, skip, bar)
+
+
+def _statistics_rows(rows: list[dict[str, Any]], specs: list[StrategySpec], workload: Workload,
+                     noise: NoiseModel, executor: Any, sampler: Any, shots: int, seed: int,
+                     trials: int, ideal: float, target_error: float | None,
+                     budgets: Sequence[int], skip: Sequence[bool], bar: Any) -> None:
     from . import stats
     from .predict import baseline_sigma2
     from .trials import run_trials

@@ -41,6 +41,15 @@ def _mod(e: float, period: float = 2.0) -> float:
     return 0.0 if _close(r, period) else r
 
 
+def is_measurement(op: cirq.Operation) -> bool:
+    """Whether a canonical operation measures: its gate's type, without the general
+    protocol `cirq.is_measurement` (which walks sub-operations; canonical circuits have
+    none, and this runs once per operation of every circuit simulated)."""
+    import cirq
+
+    return isinstance(op.gate, cirq.MeasurementGate)
+
+
 def gate_name(op: cirq.Operation) -> tuple[str, float | None]:
     """(qiskit name, angle) of a canonical operation; raises SpecError otherwise."""
     import cirq
@@ -94,7 +103,7 @@ def is_clifford(circuit: cirq.Circuit) -> bool:
 
 def to_qiskit(
     circuit: cirq.Circuit, n_qubits: int, clifford_only: bool = False,
-    readout_channels: bool = True,
+    readout_channels: bool = True, measurements: bool = True,
 ) -> qiskit.QuantumCircuit:
     """Exact gate-by-gate translation of a canonical (possibly noisy) Cirq circuit.
 
@@ -103,7 +112,8 @@ def to_qiskit(
     qubits go to clbits 0..m-1 in measurement order. `clifford_only` writes
     quarter-turn rotations as h/s/sdg/z sequences (Aer's stabilizer method rejects
     rx/ry/rz); `readout_channels=False` leaves readout error to the simulator's
-    classical readout model (the stabilizer method cannot apply a Kraus channel).
+    classical readout model (the stabilizer method cannot apply a Kraus channel);
+    `measurements=False` leaves the measurements out (for an exact distribution).
     """
     import cirq
     from qiskit import QuantumCircuit
@@ -113,29 +123,39 @@ def to_qiskit(
 
     ops = list(circuit.all_operations())
     measured: list[int] = []
-    for op in ops:
+    for op in ops if measurements else ():
         if isinstance(op.gate, cirq.MeasurementGate):
             measured.extend(q.x for q in op.qubits)  # type: ignore[attr-defined]
     qc = QuantumCircuit(n_qubits, len(measured))
     clbit = {q: i for i, q in enumerate(measured)}
     bits = qc.qubits
     # CircuitInstructions of shared, cached operations appended directly: the same circuit
-    # as qc.h(q) etc. build, without their per-call argument broadcasting
+    # as qc.h(q) etc. build, without their per-call argument broadcasting. Each distinct
+    # gate object is classified once per call (noise channels and fixed gates are shared
+    # objects, repeated across the circuit): (gate, Qiskit operation, name, angle).
+    seen: dict[int, tuple[Any, Any, str | None, float | None]] = {}
     for op in ops:
-        qs = [q.x for q in op.qubits]  # type: ignore[attr-defined]
-        if is_noise(op.gate):
-            if readout_channels or not isinstance(op.gate, ReadoutChannel):
-                qc._append(CircuitInstruction(aer_instruction_for(op.gate),
-                                              tuple(bits[q] for q in qs), ()))
-            continue
-        name, angle = gate_name(op)
-        if name == "measure":
-            qc.measure(qs, [clbit[q] for q in qs])
-        elif clifford_only and angle is not None:
-            _quarter_turns(qc, name, angle, qs[0])
-        else:
-            qc._append(CircuitInstruction(_qiskit_gate(name, angle),
-                                          tuple(bits[q] for q in qs), ()))
+        g = op.gate
+        hit = seen.get(id(g))
+        if hit is None or hit[0] is not g:
+            if is_noise(g):
+                keep = readout_channels or not isinstance(g, ReadoutChannel)
+                hit = (g, aer_instruction_for(g) if keep else None, None, None)
+            else:
+                gname, gangle = gate_name(op)
+                special = gname == "measure" or (clifford_only and gangle is not None)
+                hit = (g, None if special else _qiskit_gate(gname, gangle), gname, gangle)
+            seen[id(g)] = hit
+        _, instruction, name, angle = hit
+        if instruction is not None:
+            qc._append(CircuitInstruction(
+                instruction, tuple(bits[q.x] for q in op.qubits), ()))  # type: ignore[attr-defined]
+        elif name == "measure":
+            if measurements:
+                qs = [q.x for q in op.qubits]  # type: ignore[attr-defined]
+                qc.measure(qs, [clbit[q] for q in qs])
+        elif name is not None and angle is not None:  # clifford_only rotation
+            _quarter_turns(qc, name, angle, op.qubits[0].x)  # type: ignore[attr-defined]
     return qc
 
 

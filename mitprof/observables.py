@@ -9,6 +9,9 @@ one anyway); the parity arithmetic is vectorised here because Mitiq's own
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -23,6 +26,25 @@ if TYPE_CHECKING:
 
 # variances square the weights: beyond this they overflow a float
 MAX_WEIGHT = 1e100
+
+# measure_in's results for immutable (frozen) circuits while `shared_measurements` is active:
+# the statistics pass measures the same pooled circuit objects trial after trial, and then
+# gets the same measured object back, whose cache lookups stop at identity instead of
+# comparing circuits moment by moment
+_Memo = dict[tuple[object, ...], tuple["cirq.FrozenCircuit", "cirq.FrozenCircuit"]]
+_MEASURED: ContextVar[_Memo | None] = ContextVar("mitprof_measured", default=None)
+
+
+@contextmanager
+def shared_measurements() -> Iterator[None]:
+    """Within this block, measuring a FrozenCircuit returns one shared FrozenCircuit per
+    (circuit, basis); the memo ends with the block."""
+    token = _MEASURED.set({})
+    try:
+        yield
+    finally:
+        _MEASURED.reset(token)
+
 
 _TERM = re.compile(r"^\s*(?:([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*\s*)?([IXYZ]+)\s*$")
 
@@ -101,7 +123,9 @@ class MeasurementGroup:
                 ops.append((cirq.S**-1).on(lq))
             if ch in "XY":
                 ops.append(cirq.H.on(lq))
-        return circuit + cirq.Circuit(ops) if ops else circuit.copy()
+        if not ops:
+            return circuit if isinstance(circuit, cirq.FrozenCircuit) else circuit.copy()
+        return circuit + cirq.Circuit(ops)
 
     def measurement(self) -> cirq.Operation:
         import cirq
@@ -109,7 +133,23 @@ class MeasurementGroup:
         return cirq.measure(*(cirq.LineQubit(q) for q in self.measured_qubits), key="m")
 
     def measure_in(self, circuit: cirq.Circuit) -> cirq.Circuit:
-        return self.rotate(circuit) + self.measurement()
+        import cirq
+
+        memo = _MEASURED.get()
+        if memo is None or not isinstance(circuit, cirq.FrozenCircuit):
+            return self.rotate(circuit) + self.measurement()
+        key = (circuit, self.measured_qubits, self.basis)
+        entry = memo.get(key)
+        if entry is not None and entry[0] is circuit:
+            return entry[1]
+        if entry is None:
+            measured = (self.rotate(circuit) + self.measurement()).freeze()
+        else:  # an equal circuit under another object (ZNE's scale 1 and PEC's commonest
+            # sample): re-keyed on this one, whose next lookups then stop at identity
+            measured = entry[1]
+            del memo[key]
+        memo[key] = (circuit, measured)
+        return measured
 
     def expectation(self, bits: np.ndarray) -> float:
         """Expectation of this group's terms from a (shots x measured) 0/1 array."""

@@ -43,31 +43,39 @@ class ExactSampler:
                  max_bytes: int = CACHE_BYTES) -> None:
         self.backend, self.noise, self.n_qubits = backend, noise, n_qubits
         self.max_bytes = max_bytes
-        self._cache: OrderedDict[cirq.FrozenCircuit, np.ndarray] = OrderedDict()
-        self._sizes: dict[cirq.FrozenCircuit, int] = {}
+        # key -> (the key object stored, distribution, estimated bytes)
+        self._cache: OrderedDict[cirq.FrozenCircuit,
+                                 tuple[cirq.FrozenCircuit, np.ndarray, int]] = OrderedDict()
         self.cache_bytes = 0
         self.simulated = 0  # distributions computed, evicted ones recomputed included
 
     def _store(self, key: cirq.FrozenCircuit, probs: np.ndarray) -> None:
         size = int(probs.nbytes) + BYTES_PER_OPERATION * sum(1 for _ in key.all_operations())
-        self._cache[key] = probs
-        self._sizes[key] = size
+        self._cache[key] = (key, probs, size)
         self.cache_bytes += size
         self.simulated += 1
         while self.cache_bytes > self.max_bytes and len(self._cache) > 1:
-            old, _ = self._cache.popitem(last=False)
-            self.cache_bytes -= self._sizes.pop(old)
+            _, (_, _, old_size) = self._cache.popitem(last=False)
+            self.cache_bytes -= old_size
 
     def probabilities(self, circuit: cirq.Circuit,
                       key: cirq.FrozenCircuit | None = None) -> np.ndarray:
         """The circuit's distribution (`key`: its FrozenCircuit, where the caller has it)."""
-        key = cirq.FrozenCircuit(circuit) if key is None else key
-        probs = self._cache.get(key)
-        if probs is None:
+        key = _frozen(circuit) if key is None else key
+        entry = self._cache.get(key)
+        if entry is None:
             probs = self.backend.probabilities_many([circuit], self.n_qubits, self.noise)[0]
             self._store(key, probs)
-        else:
+            return probs
+        stored, probs, size = entry
+        if stored is key:
             self._cache.move_to_end(key)
+        else:
+            # found by content under another object (PEC's commonest sample is the
+            # unmitigated circuit, stored first): re-keyed on the object asked for, whose
+            # next lookups then stop at identity instead of comparing every moment
+            del self._cache[key]
+            self._cache[key] = (key, probs, size)
         return probs
 
     @property
@@ -87,7 +95,7 @@ class ExactSampler:
                  frozen: list[cirq.FrozenCircuit] | None = None) -> None:
         """Simulate every not-yet-cached circuit in one backend call where it can batch."""
         if frozen is None:
-            frozen = [cirq.FrozenCircuit(c) for c in circuits]
+            frozen = [_frozen(c) for c in circuits]
         keys = dict(zip(frozen, circuits, strict=True))
         new = [k for k in keys if k not in self._cache]
         if len(new) > 1:
@@ -98,9 +106,15 @@ class ExactSampler:
 
     def __call__(self, jobs: list[Job], rng: np.random.Generator) -> list[np.ndarray]:
         # each circuit's key built once (it costs more than sampling from its distribution)
-        frozen = [cirq.FrozenCircuit(j.circuit) for j in jobs]
+        frozen = [_frozen(j.circuit) for j in jobs]
         self.prefetch([j.circuit for j in jobs], frozen)
         return [self.sample(j, rng, k) for j, k in zip(jobs, frozen, strict=True)]
+
+
+def _frozen(circuit: cirq.Circuit) -> cirq.FrozenCircuit:
+    """The circuit as a cache key: itself when already frozen (pooled circuits are, and
+    the same object found again is matched by identity, without comparing contents)."""
+    return circuit if isinstance(circuit, cirq.FrozenCircuit) else cirq.FrozenCircuit(circuit)
 
 
 def simulator_executor(backend: Backend, noise: NoiseModel | None, n_qubits: int) -> Executor:

@@ -15,7 +15,6 @@ from .base import (
     SimulatorBackend,
     check_density_capacity,
     measured_qubits,
-    without_measurements,
 )
 
 if TYPE_CHECKING:
@@ -140,7 +139,7 @@ class AerBackend(SimulatorBackend):
         qcs, keeps = [], []
         for circuit in self.noisy(circuits, noise):
             keep = measured_qubits(circuit)
-            qc = to_qiskit(without_measurements(circuit), n_qubits)
+            qc = to_qiskit(circuit, n_qubits, measurements=False)
             qc.save_probabilities(qubits=keep)
             qcs.append(qc)
             keeps.append(keep)

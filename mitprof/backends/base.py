@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from ..errors import CapacityError
+from ..lowering import is_measurement
 
 if TYPE_CHECKING:
     import cirq
@@ -147,11 +148,10 @@ def check_density_capacity(n_qubits: int) -> None:
 
 
 def measured_qubits(circuit: cirq.Circuit) -> list[int]:
-    import cirq
 
     out: list[int] = []
     for op in circuit.all_operations():
-        if cirq.is_measurement(op):
+        if is_measurement(op):
             out.extend(q.x for q in op.qubits)  # type: ignore[attr-defined]
     return out
 

@@ -16,6 +16,7 @@ import cirq
 import numpy as np
 
 from ..errors import SpecError
+from ..lowering import is_measurement
 from .base import NOISELESS
 from .channels import ReadoutChannel, cirq_to_aer_lambda
 
@@ -96,7 +97,7 @@ class Noise:
             before: list[cirq.Operation] = []
             after: list[cirq.Operation] = []
             for op in moment:
-                if cirq.is_measurement(op):
+                if is_measurement(op):
                     if self.p01 or self.p10:
                         readout = _readout(self.p01, self.p10)
                         before.extend(readout.on(q) for q in op.qubits)
@@ -110,10 +111,10 @@ class Noise:
                 if p:
                     after.append(_depolarize(p, k).on(*op.qubits))
             if before:
-                moments.append(cirq.Moment(before))
+                moments.append(cirq.Moment.from_ops(*before))
             moments.append(moment)
             if after:
-                moments.append(cirq.Moment(after))
+                moments.append(cirq.Moment.from_ops(*after))
         return cirq.Circuit.from_moments(*moments)
 
 

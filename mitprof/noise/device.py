@@ -39,6 +39,7 @@ import cirq
 import numpy as np
 
 from ..errors import SpecError
+from ..lowering import is_measurement
 from .base import NOISELESS
 from .channels import KrausNoise, ReadoutChannel
 
@@ -423,7 +424,7 @@ class DeviceNoise:
                 if any(q.x >= self.n_qubits for q in op.qubits):  # type: ignore[attr-defined]
                     raise SpecError(f"operation {op} is outside the device layout "
                                     f"({self.n_qubits} active qubits)")
-                if cirq.is_measurement(op):
+                if is_measurement(op):
                     for q in op.qubits:
                         p01, p10 = self._readout(self.layout[q.x])  # type: ignore[attr-defined]
                         if p01 or p10:

@@ -312,6 +312,7 @@ class PEC(CircuitTechnique):
             gamma = float(np.prod([r.norm for r in reps])) if reps else 1.0
             n = self.n_samples(gamma) * estimates
             seed = int(rng.integers(2**31))
+            circuits: Sequence[cirq.AbstractCircuit]  # frozen when vectorised
             with warnings.catch_warnings():
                 # Mitiq warns per unrepresented operation per sample: counted above instead
                 warnings.simplefilter("ignore")
@@ -351,6 +352,9 @@ class PEC(CircuitTechnique):
         var_total, var_se2, shots_total, gammas, parts = 0.0, 0.0, 0, [], []
         for gi in range(len(est.shape)):
             e_vals, v_vals, x_vals = [], [], []
+            # (E_j, v_j) per distinct circuit object: trials share the pool's circuits, and
+            # every one of them stays alive (in `pool`) while its id is a key here
+            ev: dict[int, tuple[float, float]] = {}
             for t in pool:
                 tr = unwrap(t.circuit)[0]
                 assert isinstance(tr, PECRun)
@@ -358,9 +362,12 @@ class PEC(CircuitTechnique):
                 for j, sign in enumerate(tr.signs[gi]):
                     es, vs = [], []
                     for c, g, _ in execs[j * k: (j + 1) * k]:
-                        p = ctx.probs(g.measure_in(c))
-                        es.append(g.expectation_from_probabilities(p))
-                        vs.append(g.variance_from_probabilities(p))
+                        if id(c) not in ev:
+                            p = ctx.probs(g.measure_in(c))
+                            ev[id(c)] = (g.expectation_from_probabilities(p),
+                                         g.variance_from_probabilities(p))
+                        es.append(ev[id(c)][0])
+                        vs.append(ev[id(c)][1])
                     ej = float(np.mean(es))
                     e_vals.append(ej)
                     v_vals.append(float(np.mean(vs)) / k)
@@ -516,7 +523,7 @@ def pec_sigma2(parts: Sequence[Mapping[str, float]], s: int) -> float:
 
 
 def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
-                      seed: int) -> tuple[list[cirq.Circuit], list[int], float]:
+                      seed: int) -> tuple[list[cirq.FrozenCircuit], list[int], float]:
     """Mitiq's circuit sampling, vectorised over samples: per operation, basis element i
     with probability |eta_i| / gamma and sign sign(eta_i); sequences appended in order.
     Operations without a representation stay as they are (norm 1), as in Mitiq."""
@@ -543,7 +550,7 @@ def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
     # samples with the same choices are one circuit object (built once: building is the
     # cost here, and at low noise most samples repeat)
     rows = np.stack(choices, axis=1) if choices else np.zeros((n, 0), dtype=np.int64)
-    built: dict[bytes, cirq.Circuit] = {}
+    built: dict[bytes, cirq.FrozenCircuit] = {}
     circuits = []
     for k in range(n):
         key = rows[k].tobytes()
@@ -551,7 +558,8 @@ def sample_vectorised(circuit: cirq.Circuit, reps: list[Any], n: int,
             ops: list[cirq.Operation] = []
             for col in columns:
                 ops.extend(col[k] if len(col) > 1 or n == 1 else col[0])
-            built[key] = cirq.Circuit(ops)
+            # frozen: trials share it, and the statistics pass keys its caches on it
+            built[key] = cirq.FrozenCircuit(ops)
         circuits.append(built[key])
     return circuits, [int(x) for x in signs], norm
 

@@ -143,7 +143,10 @@ class ZNE(CircuitTechnique):
         from mitiq.zne import construct_circuits
 
         method = fold_method(self.fold)
-        return [construct_circuits(c, list(self.scales), method) for c in logicals]
+        # frozen (moments kept): every trial shares these objects, and the statistics pass
+        # keys its caches on them
+        return [[f.freeze() for f in construct_circuits(c, list(self.scales), method)]
+                for c in logicals]
 
     def warnings(self, noise: NoiseModel) -> list[str]:
         if self.fold == "identity" and not getattr(noise, "idle_noise", True):
