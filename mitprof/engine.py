@@ -106,8 +106,12 @@ def count_jobs(jobs: Sequence[Job]) -> dict[str, Any]:
 
     main = [j for j in jobs if j.role == "main"]
     cal = [j for j in jobs if j.role == "calibration"]
-    gates = [sum(1 for op in j.circuit.all_operations() if not is_measurement(op))
-             for j in main]
+    counted: dict[int, int] = {}  # per circuit object (PEC's repeated samples share one)
+    for j in main:
+        if id(j.circuit) not in counted:
+            counted[id(j.circuit)] = sum(1 for op in j.circuit.all_operations()
+                                         if not is_measurement(op))
+    gates = [counted[id(j.circuit)] for j in main]
     return {
         "n_circuits": len(jobs),
         "n_distinct_circuits": len({cirq.FrozenCircuit(j.circuit) for j in jobs}),

@@ -148,8 +148,9 @@ def to_qiskit(
             seen[id(g)] = hit
         _, instruction, name, angle = hit
         if instruction is not None:
-            qc._append(CircuitInstruction(
-                instruction, tuple(bits[q.x] for q in op.qubits), ()))  # type: ignore[attr-defined]
+            on: Any = op.qubits  # LineQubits: one or two in canonical circuits
+            qargs = (bits[on[0].x],) if len(on) == 1 else tuple(bits[q.x] for q in on)
+            qc._append(CircuitInstruction(instruction, qargs, ()))
         elif name == "measure":
             if measurements:
                 qs = [q.x for q in op.qubits]  # type: ignore[attr-defined]
