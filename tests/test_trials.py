@@ -79,3 +79,39 @@ def test_deterministic_folding_is_done_once_for_all_trials(rot2, monkeypatch, fo
         alone = StrategySpec.parse("zne").strategy.circuit.start()
         folded = alone.construct(ts.estimates[0].logicals, np.random.default_rng(0), NOISE)
         assert [c for c, _, _ in ts.estimates[-1].execs] == folded[0]
+
+
+def test_equal_circuits_under_other_objects_share_one_cache_entry(rot2):
+    """A circuit found by content under another object (PEC's commonest sample equals the
+    unmitigated circuit) is served from the cache, re-keyed on the object asked for, and
+    never simulated twice; the cache's byte count stays that of one entry."""
+    w = resolve(rot2, "ZZ")
+    sampler = ExactSampler(AerBackend(), NOISE, 2)
+    first = w.observable.groups[0].measure_in(w.circuit)
+    p = sampler.probabilities(first)
+    size = sampler.cache_bytes
+    frozen = first.freeze()
+    again = [sampler.probabilities(frozen) for _ in range(3)]
+    assert sampler.simulated == 1 and sampler.distinct == 1 and sampler.cache_bytes == size
+    assert all(a is p for a in again)
+    assert next(iter(sampler._cache.values()))[0] is frozen  # re-keyed on the new object
+    np.testing.assert_array_equal(sampler.probabilities(first), p)
+    assert sampler.simulated == 1
+
+
+def test_shared_measurements_return_one_measured_circuit_per_frozen_circuit(rot2):
+    from mitprof.observables import shared_measurements
+
+    w = resolve(rot2, "0.5*ZZ+0.5*XZ")
+    frozen = w.circuit.freeze()
+    copy = w.circuit.copy().freeze()  # equal content, another object
+    for g in w.observable.groups:
+        plain = g.measure_in(frozen)
+        assert g.measure_in(frozen) is not plain  # no memo outside the block
+        with shared_measurements():
+            shared = g.measure_in(frozen)
+            assert shared == plain and g.measure_in(frozen) is shared
+            assert g.measure_in(copy) is shared and g.measure_in(copy) is shared
+            mutable = w.circuit.copy()  # mutable circuits are never memoised
+            assert g.measure_in(mutable) == plain and g.measure_in(mutable) is not shared
+        assert g.measure_in(frozen) is not shared  # the memo ended with the block
