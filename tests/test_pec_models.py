@@ -130,3 +130,29 @@ def test_learned_pec_counts_its_learning_as_calibration_apart_and_in_the_total(l
     assert 0 < learning["epsilon"] < 0.5
     assert res.details["total_shots_with_learning"] == res.total_shots + learning["shots"]
     assert res.details["total_circuits_with_learning"] == res.n_circuits + learning["circuits"]
+
+
+def test_shared_representations_stay_bounded_over_many_noise_levels(monkeypatch):
+    """A sweep over many noise levels adds representations at every level: the shared
+    cache keeps its most recent entries only, and what it returns stays correct."""
+    from mitprof.circuits import resolve
+    from mitprof.noise import Noise
+    from mitprof.techniques import pec as pec_module
+
+    default = pec_module._SHARED_REPRESENTATIONS
+    assert isinstance(default, pec_module._Recent)
+    assert default.maxsize == pec_module.SHARED_REPRESENTATIONS
+    cache = pec_module._Recent(12)
+    monkeypatch.setattr(pec_module, "_SHARED_REPRESENTATIONS", cache)
+    w = resolve("mirror:n=2,depth=2,seed=1", None)
+    logicals = [g.rotate(w.circuit) for g in w.observable.groups]
+    technique = pec_module.PEC()
+    for k in range(10):
+        noise = Noise.from_level(0.01 + 0.002 * k)
+        shared = technique.cost_estimate(logicals, noise)
+        assert len(cache) <= 12
+        # the same value as representations built afresh, without any cache
+        monkeypatch.setattr(pec_module, "_SHARED_REPRESENTATIONS", None)
+        assert technique.cost_estimate(logicals, noise) == shared
+        monkeypatch.setattr(pec_module, "_SHARED_REPRESENTATIONS", cache)
+    assert len(cache) == 12  # full: later levels evicted the earliest
