@@ -148,7 +148,6 @@ def check_density_capacity(n_qubits: int) -> None:
 
 
 def measured_qubits(circuit: cirq.Circuit) -> list[int]:
-
     out: list[int] = []
     for op in circuit.all_operations():
         if is_measurement(op):
