@@ -117,3 +117,40 @@ def test_repeated_pec_samples_share_one_circuit_object():
     distinct = {cirq.FrozenCircuit(c) for c in circuits}
     assert len(circuits) == len(signs) == 200 and 1 < len(distinct) < 200
     assert len({id(c) for c in circuits}) == len(distinct)  # one object per distinct circuit
+
+
+def test_pec_samples_are_placed_as_cirq_places_them():
+    """sample_vectorised's own placement gives the moments (and the operation order, which
+    translation follows) that cirq.Circuit(ops) gives, on samples and on random sequences."""
+    import cirq
+    import numpy as np
+
+    from mitprof.noise.base import NOISELESS
+    from mitprof.techniques import StrategySpec
+    from mitprof.techniques.pec import _earliest, sample_vectorised
+
+    def same(a, b):
+        return a == b and list(a.all_operations()) == list(b.all_operations())
+
+    for name in ("mirror:n=3,depth=4,seed=2", "ising:n=3,depth=2", "ghz:n=3"):
+        w = resolve(name)
+        pec = StrategySpec.parse("pec").strategy.circuit
+        reps, _ = pec.representations(w.circuit, Noise.from_level(0.03))
+        circuits, _, _ = sample_vectorised(w.circuit, reps, 100, seed=5)
+        for c in {id(c): c for c in circuits}.values():
+            assert same(c, cirq.FrozenCircuit(list(c.all_operations())))
+    rng = np.random.default_rng(11)
+    q = cirq.LineQubit.range(4)
+    gates = [cirq.X, cirq.H, cirq.rz(0.3), cirq.I]
+    for _ in range(50):
+        ops = []
+        for _ in range(int(rng.integers(1, 30))):
+            if rng.random() < 0.3:
+                a, b = rng.choice(4, size=2, replace=False)
+                ops.append(cirq.CNOT(q[a], q[b]))
+            else:
+                op = gates[int(rng.integers(4))].on(q[int(rng.integers(4))])
+                ops.append(op.with_tags(NOISELESS) if rng.random() < 0.3 else op)
+        assert same(_earliest(ops), cirq.FrozenCircuit(ops))
+    measured = [cirq.H(q[0]), cirq.measure(q[0], key="m"), cirq.X(q[1])]
+    assert same(_earliest(measured), cirq.FrozenCircuit(measured))

@@ -99,8 +99,7 @@ class Noise:
             for op in moment:
                 if is_measurement(op):
                     if self.p01 or self.p10:
-                        readout = _readout(self.p01, self.p10)
-                        before.extend(readout.on(q) for q in op.qubits)
+                        before.extend(_readout_on(self.p01, self.p10, q) for q in op.qubits)
                     continue
                 if NOISELESS in op.tags:
                     continue
@@ -109,7 +108,7 @@ class Noise:
                 if k > 2:
                     raise SpecError(f"operation {op} acts on {k} qubits; lower it first")
                 if p:
-                    after.append(_depolarize(p, k).on(*op.qubits))
+                    after.append(_depolarize_on(p, op.qubits))
             if before:
                 moments.append(cirq.Moment.from_ops(*before))
             moments.append(moment)
@@ -128,5 +127,17 @@ def _depolarize(p: float, k: int) -> cirq.DepolarizingChannel:
 @lru_cache(maxsize=64)
 def _readout(p01: float, p10: float) -> ReadoutChannel:
     return ReadoutChannel(p01, p10)
+
+
+# The channel operations themselves, shared too: operations are immutable, and `gate.on`
+# validates qubit shapes on every call (half of apply()'s time before they were shared).
+@lru_cache(maxsize=1024)
+def _depolarize_on(p: float, qubits: tuple[cirq.Qid, ...]) -> cirq.Operation:
+    return _depolarize(p, len(qubits)).on(*qubits)
+
+
+@lru_cache(maxsize=1024)
+def _readout_on(p01: float, p10: float, qubit: cirq.Qid) -> cirq.Operation:
+    return _readout(p01, p10).on(qubit)
 
 
