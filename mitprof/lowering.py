@@ -117,47 +117,80 @@ def to_qiskit(
     """
     import cirq
     from qiskit import QuantumCircuit
-    from qiskit.circuit import CircuitInstruction
-
-    from .noise.channels import ReadoutChannel, aer_instruction_for, is_noise
 
     ops = list(circuit.all_operations())
     measured: list[int] = []
     for op in ops if measurements else ():
         if isinstance(op.gate, cirq.MeasurementGate):
             measured.extend(q.x for q in op.qubits)  # type: ignore[attr-defined]
-    qc = QuantumCircuit(n_qubits, len(measured))
+    qc = QuantumCircuit(_register(n_qubits), *([_clbits(len(measured))] if measured else []))
     clbit = {q: i for i, q in enumerate(measured)}
-    bits = qc.qubits
-    # CircuitInstructions of shared, cached operations appended directly: the same circuit
-    # as qc.h(q) etc. build, without their per-call argument broadcasting. Each distinct
-    # gate object is classified once per call (noise channels and fixed gates are shared
-    # objects, repeated across the circuit): (gate, Qiskit operation, name, angle).
-    seen: dict[int, tuple[Any, Any, str | None, float | None]] = {}
+    # Each operation object is translated once (PEC samples, folds and noisy circuits share
+    # their operations): its CircuitInstruction on this shared register, appended directly,
+    # the same circuit as qc.h(q) etc. build without their per-call argument broadcasting.
+    known = _TRANSLATED.setdefault((n_qubits, clifford_only, readout_channels), {})
+    if len(known) > _TRANSLATED_MAX:
+        known.clear()  # a bound, not an LRU: refilling costs one translation per operation
     for op in ops:
-        g = op.gate
-        hit = seen.get(id(g))
-        if hit is None or hit[0] is not g:
-            if is_noise(g):
-                keep = readout_channels or not isinstance(g, ReadoutChannel)
-                hit = (g, aer_instruction_for(g) if keep else None, None, None)
-            else:
-                gname, gangle = gate_name(op)
-                special = gname == "measure" or (clifford_only and gangle is not None)
-                hit = (g, None if special else _qiskit_gate(gname, gangle), gname, gangle)
-            seen[id(g)] = hit
-        _, instruction, name, angle = hit
-        if instruction is not None:
-            on: Any = op.qubits  # LineQubits: one or two in canonical circuits
-            qargs = (bits[on[0].x],) if len(on) == 1 else tuple(bits[q.x] for q in on)
-            qc._append(CircuitInstruction(instruction, qargs, ()))
-        elif name == "measure":
+        hit = known.get(id(op))
+        if hit is None or hit[0] is not op:
+            hit = known[id(op)] = _translate(op, n_qubits, clifford_only, readout_channels)
+        if hit[1] is not None:
+            qc._append(hit[1])
+        elif hit[2] == "measure":
             if measurements:
                 qs = [q.x for q in op.qubits]  # type: ignore[attr-defined]
                 qc.measure(qs, [clbit[q] for q in qs])
-        elif name is not None and angle is not None:  # clifford_only rotation
-            _quarter_turns(qc, name, angle, op.qubits[0].x)  # type: ignore[attr-defined]
+        elif hit[2] is not None:  # clifford_only rotation
+            _quarter_turns(qc, hit[2], hit[3], op.qubits[0].x)  # type: ignore[attr-defined]
     return qc
+
+
+# (n_qubits, clifford_only, readout_channels) -> id(operation) -> _translate's entry, which
+# holds the operation (so its id is not reused while the entry lives)
+_TRANSLATED: dict[tuple[int, bool, bool], dict[int, tuple[Any, Any, str | None, Any]]] = {}
+_TRANSLATED_MAX = 8192
+
+
+def _translate(op: cirq.Operation, n_qubits: int, clifford_only: bool,
+               readout_channels: bool) -> tuple[Any, Any, str | None, Any]:
+    """(op, CircuitInstruction or None, gate name, angle): the instruction where one is
+    appended as is; else a measurement, a Clifford rotation to expand, or nothing (a
+    readout channel left to the simulator's classical readout model)."""
+    from qiskit.circuit import CircuitInstruction
+
+    from .noise.channels import ReadoutChannel, aer_instruction_for, is_noise
+
+    g = op.gate
+    if is_noise(g):
+        if not readout_channels and isinstance(g, ReadoutChannel):
+            return (op, None, None, None)
+        instruction = aer_instruction_for(g)
+        name, angle = None, None
+    else:
+        name, angle = gate_name(op)
+        if name == "measure" or (clifford_only and angle is not None):
+            return (op, None, name, angle)
+        instruction = _qiskit_gate(name, angle)
+    bits = _register(n_qubits)
+    return (op, CircuitInstruction(instruction, tuple(bits[qubit_index(q)] for q in op.qubits), ()),
+            name, angle)
+
+
+@functools.cache
+def _register(n: int) -> Any:
+    """One QuantumRegister 'q' per width, shared by every translated circuit (what
+    QuantumCircuit(n, m) makes afresh), so cached instructions can name its qubits."""
+    from qiskit import QuantumRegister
+
+    return QuantumRegister(n, "q")
+
+
+@functools.cache
+def _clbits(m: int) -> Any:
+    from qiskit import ClassicalRegister
+
+    return ClassicalRegister(m, "c")
 
 
 @functools.lru_cache(maxsize=4096)

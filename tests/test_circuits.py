@@ -41,6 +41,41 @@ def test_qiskit_input_round_trips_through_canonical_form():
     assert Operator(qc).equiv(Operator(back))
 
 
+def test_translation_reuses_operations_only_where_they_mean_the_same(monkeypatch):
+    """to_qiskit keeps one translation per operation object: the same operations in
+    circuits of another width, another mode or after the bound clears the cache give the
+    circuit a fresh translation would, and the cache stays bounded."""
+    import mitprof.lowering as lowering
+    from mitprof.noise import Noise
+
+    q = cirq.LineQubit.range(3)
+    ops = [cirq.H(q[0]), cirq.CNOT(q[0], q[1]), cirq.rz(np.pi / 2)(q[1]), cirq.rx(0.3)(q[2])]
+    noisy = Noise.from_level(0.02).apply(cirq.Circuit(ops[:3], cirq.measure(q[0], q[1])))
+
+    def fresh(circuit, n, **kw):
+        lowering._TRANSLATED.clear()
+        return to_qiskit(circuit, n, **kw)
+
+    modes = [(3, {}), (4, {}), (3, {"clifford_only": True, "readout_channels": False}),
+             (3, {"measurements": False}), (3, {"readout_channels": False}), (5, {})]
+    expected = [fresh(noisy, n, **kw) for n, kw in modes]
+    lowering._TRANSLATED.clear()
+    for order in (modes, modes[::-1]):  # each mode after every other, its cache shared
+        for n, kw in order:
+            out = to_qiskit(noisy, n, **kw)
+            want = expected[modes.index((n, kw))]
+            assert out == want and out.data == want.data
+    monkeypatch.setattr(lowering, "_TRANSLATED_MAX", 10)
+    circuits = [cirq.Circuit(cirq.H(q[0]), cirq.rx(0.3)(q[2]), cirq.CNOT(q[0], q[1]))
+                for _ in range(20)]  # fresh operation objects in every circuit
+    expected = [fresh(c, 3) for c in circuits]
+    lowering._TRANSLATED.clear()
+    for c, want in zip(circuits, expected, strict=True):
+        assert to_qiskit(c, 3) == want
+        # cleared when over the bound at a call's start: at most one circuit above it
+        assert all(len(known) <= 10 + 3 for known in lowering._TRANSLATED.values())
+
+
 def test_clifford_detection(ghz3):
     assert is_clifford(ghz3)
     q = cirq.LineQubit(0)
