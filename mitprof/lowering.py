@@ -149,7 +149,7 @@ def to_qiskit(
 # (n_qubits, clifford_only, readout_channels) -> id(operation) -> _translate's entry, which
 # holds the operation (so its id is not reused while the entry lives)
 _TRANSLATED: dict[tuple[int, bool, bool], dict[int, tuple[Any, Any, str | None, Any]]] = {}
-_TRANSLATED_MAX = 8192
+_TRANSLATED_MAX = 4096  # per (width, mode): a point needs a few hundred; 2.9 MB when full
 
 
 def _translate(op: cirq.Operation, n_qubits: int, clifford_only: bool,
