@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .circuits import Workload
 from .errors import CapacityError
-from .lowering import is_clifford, to_qiskit
+from .lowering import forget_translations, is_clifford, to_qiskit
 from .measure import median_time
 
 MAX_STATEVECTOR_QUBITS = 28  # 4 GiB of complex128 amplitudes
@@ -51,6 +51,7 @@ def compute(workload: Workload, method: str | None = None, repeats: int = 5) -> 
     op = _sparse_pauli(workload)
 
     def run() -> float:
+        forget_translations()  # timed from an empty translation cache, every repeat
         qc = to_qiskit(workload.circuit, workload.n_qubits)
         state = StabilizerState(qc) if method == "stabilizer" else Statevector(qc)
         if method == "stabilizer":

@@ -128,9 +128,9 @@ def to_qiskit(
     # Each operation object is translated once (PEC samples, folds and noisy circuits share
     # their operations): its CircuitInstruction on this shared register, appended directly,
     # the same circuit as qc.h(q) etc. build without their per-call argument broadcasting.
+    if sum(map(len, _TRANSLATED.values())) > _TRANSLATED_MAX:
+        forget_translations()  # a bound, not an LRU: refilling costs one translation per op
     known = _TRANSLATED.setdefault((n_qubits, clifford_only, readout_channels), {})
-    if len(known) > _TRANSLATED_MAX:
-        known.clear()  # a bound, not an LRU: refilling costs one translation per operation
     for op in ops:
         hit = known.get(id(op))
         if hit is None or hit[0] is not op:
@@ -149,7 +149,13 @@ def to_qiskit(
 # (n_qubits, clifford_only, readout_channels) -> id(operation) -> _translate's entry, which
 # holds the operation (so its id is not reused while the entry lives)
 _TRANSLATED: dict[tuple[int, bool, bool], dict[int, tuple[Any, Any, str | None, Any]]] = {}
-_TRANSLATED_MAX = 4096  # per (width, mode): a point needs a few hundred; 2.9 MB when full
+_TRANSLATED_MAX = 4096  # in all: a point needs a few hundred; 2.9 MB when full
+
+
+def forget_translations() -> None:
+    """Empty to_qiskit's cache: timed runs start from it empty, so that they pay for
+    translating their circuits as a user's one run does."""
+    _TRANSLATED.clear()
 
 
 def _translate(op: cirq.Operation, n_qubits: int, clifford_only: bool,

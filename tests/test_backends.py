@@ -127,7 +127,7 @@ def test_pec_samples_are_placed_as_cirq_places_them():
 
     from mitprof.noise.base import NOISELESS
     from mitprof.techniques import StrategySpec
-    from mitprof.techniques.pec import _earliest, sample_vectorised
+    from mitprof.techniques.pec import _earliest, _placeable, sample_vectorised
 
     def same(a, b):
         return a == b and list(a.all_operations()) == list(b.all_operations())
@@ -138,7 +138,9 @@ def test_pec_samples_are_placed_as_cirq_places_them():
         reps, _ = pec.representations(w.circuit, Noise.from_level(0.03))
         circuits, _, _ = sample_vectorised(w.circuit, reps, 100, seed=5)
         for c in {id(c): c for c in circuits}.values():
-            assert same(c, cirq.FrozenCircuit(list(c.all_operations())))
+            ops = list(c.all_operations())
+            assert _placeable(ops)  # placed by _earliest itself, not by its fallback to Cirq
+            assert same(c, cirq.FrozenCircuit(ops))
     rng = np.random.default_rng(11)
     q = cirq.LineQubit.range(4)
     gates = [cirq.X, cirq.H, cirq.rz(0.3), cirq.I]
@@ -152,5 +154,10 @@ def test_pec_samples_are_placed_as_cirq_places_them():
                 op = gates[int(rng.integers(4))].on(q[int(rng.integers(4))])
                 ops.append(op.with_tags(NOISELESS) if rng.random() < 0.3 else op)
         assert same(_earliest(ops), cirq.FrozenCircuit(ops))
-    measured = [cirq.H(q[0]), cirq.measure(q[0], key="m"), cirq.X(q[1])]
-    assert same(_earliest(measured), cirq.FrozenCircuit(measured))
+    # measurement keys order operations on other qubits too: left to Cirq
+    for keyed in ([cirq.measure(q[0], key="m"), cirq.measure(q[1], key="m")],
+                  [cirq.PauliMeasurementGate([cirq.Z], key="k").on(q[0]),
+                   cirq.PauliMeasurementGate([cirq.X], key="k").on(q[1])]):
+        assert not _placeable(keyed)
+        assert len(cirq.FrozenCircuit(keyed)) == 2
+        assert same(_earliest(keyed), cirq.FrozenCircuit(keyed))

@@ -76,6 +76,18 @@ def test_translation_reuses_operations_only_where_they_mean_the_same(monkeypatch
         assert all(len(known) <= 10 + 3 for known in lowering._TRANSLATED.values())
 
 
+def test_translation_cache_survives_reused_object_ids():
+    """Operations freed and rebuilt get ids the cache has seen: the cached entry holds its
+    operation, so a new object at an old id is translated afresh, never mistaken for it."""
+    q = cirq.LineQubit.range(2)
+    for i in range(3000):
+        c = cirq.Circuit(cirq.rz(0.001 * i).on(q[0]), cirq.H(q[1]))
+        angles = [float(inst.operation.params[0]) for inst in to_qiskit(c, 2).data
+                  if inst.operation.name == "rz"]
+        assert angles == [pytest.approx(0.001 * i)]
+        del c
+
+
 def test_clifford_detection(ghz3):
     assert is_clifford(ghz3)
     q = cirq.LineQubit(0)

@@ -594,9 +594,8 @@ def _earliest(ops: list[cirq.Operation]) -> cirq.FrozenCircuit:
     placement also tracks measurement and control keys, which sampled sequences lack."""
     import cirq
 
-    if not all(type(op.untagged) is cirq.GateOperation and op.qubits
-               and not isinstance(op.gate, cirq.MeasurementGate) for op in ops):
-        return cirq.FrozenCircuit(ops)  # measurements, controls, qubit-less operations
+    if not _placeable(ops):
+        return cirq.FrozenCircuit(ops)
     last: dict[cirq.Qid, int] = {}
     layers: list[list[cirq.Operation]] = []
     for op in ops:
@@ -607,6 +606,15 @@ def _earliest(ops: list[cirq.Operation]) -> cirq.FrozenCircuit:
         for q in op.qubits:
             last[q] = i
     return cirq.FrozenCircuit.from_moments(*(cirq.Moment.from_ops(*m) for m in layers))
+
+
+def _placeable(ops: list[cirq.Operation]) -> bool:
+    """Whether _earliest's rule is Cirq's for these operations: gates on qubits, without
+    measurement keys or classical controls (which Cirq's placement also orders by)."""
+    import cirq
+
+    return all(isinstance(op.untagged, cirq.GateOperation) and bool(op.qubits)
+               and not cirq.is_measurement(op) for op in ops)
 
 
 def _sigma2_variance(gamma: float, s: int, mu: float, v: list[float], e: list[float],
