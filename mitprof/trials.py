@@ -10,6 +10,7 @@ A test compares the two.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,11 +86,11 @@ class ExactSampler:
     def sample(self, job: Job, rng: np.random.Generator,
                key: cirq.FrozenCircuit | None = None) -> np.ndarray:
         probs = self.probabilities(job.circuit, key)
-        m = int(np.log2(probs.size))
+        table = _bit_table(probs.size)
         counts = rng.multinomial(job.shots, probs)
-        outcomes = np.repeat(np.arange(probs.size), counts)
+        outcomes = np.repeat(table[0], counts)
         rng.shuffle(outcomes)  # shot order carries no information; keep it exchangeable anyway
-        return ((outcomes[:, None] >> np.arange(m - 1, -1, -1)) & 1).astype(np.uint8)
+        return np.take(table[1], outcomes, axis=0)
 
     def prefetch(self, circuits: list[cirq.Circuit],
                  frozen: list[cirq.FrozenCircuit] | None = None) -> None:
@@ -109,6 +110,15 @@ class ExactSampler:
         frozen = [_frozen(j.circuit) for j in jobs]
         self.prefetch([j.circuit for j in jobs], frozen)
         return [self.sample(j, rng, k) for j, k in zip(jobs, frozen, strict=True)]
+
+
+@functools.cache
+def _bit_table(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome indices 0..size-1 and each one's bits, most significant first (one row per
+    outcome): a shot's bits are a row lookup. size <= 2^12, the exact distributions' cap."""
+    m = int(np.log2(size))
+    idx = np.arange(size)
+    return idx, ((idx[:, None] >> np.arange(m - 1, -1, -1)) & 1).astype(np.uint8)
 
 
 def _frozen(circuit: cirq.Circuit) -> cirq.FrozenCircuit:
