@@ -118,7 +118,10 @@ def _bit_table(size: int) -> tuple[np.ndarray, np.ndarray]:
     outcome): a shot's bits are a row lookup. size <= 2^12, the exact distributions' cap."""
     m = int(np.log2(size))
     idx = np.arange(size)
-    return idx, ((idx[:, None] >> np.arange(m - 1, -1, -1)) & 1).astype(np.uint8)
+    bits = ((idx[:, None] >> np.arange(m - 1, -1, -1)) & 1).astype(np.uint8)
+    for shared in (idx, bits):  # every sampler reads them: none may write
+        shared.setflags(write=False)
+    return idx, bits
 
 
 def _frozen(circuit: cirq.Circuit) -> cirq.FrozenCircuit:
